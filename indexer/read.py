@@ -1,0 +1,67 @@
+"""Turn a file on disk into text, or into the reason it is not worth indexing."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MAX_FILE_BYTES = 1_000_000
+# Generated and minified files have enormous lines; they drown real code in search results.
+MAX_LINE_CHARS = 2_500
+BINARY_SNIFF_BYTES = 8_192
+
+
+@dataclass(frozen=True)
+class SourceText:
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes the way an editor would: BOMs honoured, invalid UTF-8 replaced, not fatal."""
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def skip_reason(data: bytes) -> str | None:
+    """Why these bytes should not be indexed, or None when they are ordinary text."""
+    if not data.strip():
+        return "empty"
+    is_utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not is_utf16 and b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        return "binary"
+    return None
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceText | Skipped:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        return Skipped(f"unreadable: {error.strerror or error}")
+    if len(data) > max_bytes:
+        return Skipped(f"too large (over {max_bytes:,} bytes)")
+    reason = skip_reason(data)
+    if reason:
+        return Skipped(reason)
+    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    if max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
+        return Skipped(f"minified or generated (a line over {MAX_LINE_CHARS:,} characters)")
+    return SourceText(text, content_hash(data))

@@ -1,0 +1,139 @@
+"""Walk a root directory the way git would see it: .gitignore files (nested too) honoured."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+# Folders no one wants searched: VCS metadata, dependencies, virtualenvs, caches, build output.
+DEFAULT_EXCLUDED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "bower_components",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".eggs",
+        "build",
+        "dist",
+        "target",
+        ".next",
+        ".gradle",
+        ".idea",
+        ".vscode",
+    }
+)
+IGNORE_FILES = (".gitignore", ".ignore")
+
+
+@dataclass(frozen=True)
+class WalkedFile:
+    """A regular file found under a root. `path` is relative to the root, '/'-separated."""
+
+    root: Path
+    path: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def absolute(self) -> Path:
+        return self.root / self.path
+
+
+@dataclass(frozen=True)
+class WalkProblem:
+    """Something under the root that could not be walked (an unreadable folder, a broken link)."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _IgnoreRules:
+    base: str  # folder holding the ignore file, relative to the root ('' for the root itself)
+    spec: pathspec.GitIgnoreSpec
+
+    def verdict(self, rel_path: str, is_dir: bool) -> bool | None:
+        """True: ignored, False: re-included by a negation, None: no rule here speaks of it."""
+        local = rel_path[len(self.base) + 1 :] if self.base else rel_path
+        return self.spec.check_file(local + "/" if is_dir else local).include
+
+
+def _is_ignored(rules: list[_IgnoreRules], rel_path: str, is_dir: bool) -> bool:
+    ignored = False
+    # Deeper ignore files come later in the list and override shallower ones, as in git.
+    for rule in rules:
+        verdict = rule.verdict(rel_path, is_dir)
+        if verdict is not None:
+            ignored = verdict
+    return ignored
+
+
+def _read_rules(folder: Path, base: str) -> list[_IgnoreRules]:
+    found = []
+    for name in IGNORE_FILES:
+        try:
+            lines = (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        found.append(_IgnoreRules(base, pathspec.GitIgnoreSpec.from_lines(lines)))
+    return found
+
+
+def walk(
+    root: Path,
+    *,
+    use_ignore_files: bool = True,
+    excluded_dirs: frozenset[str] = DEFAULT_EXCLUDED_DIRS,
+    excluded_paths: tuple[Path, ...] = (),
+) -> Iterator[WalkedFile | WalkProblem]:
+    """Yield every indexable regular file under `root`, in a stable (sorted) order.
+
+    Symlinks are not followed: a link can point outside the root or into a loop, and a file
+    reached through a link inside the root is reached directly anyway.
+    """
+    root = root.resolve()
+    skip_real = {p.resolve() for p in excluded_paths}
+    stack: list[tuple[Path, str, list[_IgnoreRules]]] = [(root, "", [])]
+    while stack:
+        folder, rel_folder, inherited = stack.pop()
+        rules = inherited + _read_rules(folder, rel_folder) if use_ignore_files else inherited
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as error:
+            yield WalkProblem(rel_folder or ".", f"unreadable directory: {error.strerror}")
+            continue
+        subfolders = []
+        for entry in entries:
+            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError as error:
+                yield WalkProblem(rel, f"cannot stat: {error.strerror}")
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            is_dir = stat.S_ISDIR(info.st_mode)
+            if is_dir and (entry.name in excluded_dirs or Path(entry.path) in skip_real):
+                continue
+            if _is_ignored(rules, rel, is_dir):
+                continue
+            if is_dir:
+                subfolders.append((Path(entry.path), rel, rules))
+            elif stat.S_ISREG(info.st_mode) and entry.name not in IGNORE_FILES:
+                yield WalkedFile(root, rel, info.st_size, info.st_mtime_ns)
+        # Reversed so that popping visits folders in name order.
+        stack.extend(reversed(subfolders))
