@@ -1,0 +1,297 @@
+"""The command line: parse arguments, call the library, print. Heavy imports stay inside
+commands so that `--help` never loads torch."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+import click
+
+from gte_search.config import DEFAULT_MODEL, INDEX_ENV, MODEL_ENV, default_index_dir
+
+if TYPE_CHECKING:
+    from gte_search.embed import Embedder
+    from gte_search.index import IndexReport, IndexStatus, SearchIndex
+    from gte_search.models import ModelSource
+    from gte_search.search import SearchHit
+
+EXIT_USER_ERROR = 2
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"gte-search: error: {message}", err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def note(message: str) -> None:
+    click.echo(f"gte-search: {message}", err=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one line and exit status 2, never a traceback."""
+    from gte_search.index import IndexProblem
+    from gte_search.models import ModelError
+
+    try:
+        yield
+    except (IndexProblem, ModelError) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{error.filename or 'file'}: {error.strerror or error}")
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=INDEX_ENV,
+    show_envvar=True,
+    help="Index directory.  [default: the user data directory]",
+)
+trust_option = click.option(
+    "--trust-remote-code",
+    is_flag=True,
+    help="Allow models that ship their own Python code (Alibaba-NLP gte v1.5).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gte-search")
+def main() -> None:
+    """Semantic search over code and documentation with GTE embeddings."""
+
+
+def _open(index_dir: Path | None, *, create: bool = False) -> SearchIndex:
+    from gte_search.index import SearchIndex
+
+    return SearchIndex.open(index_dir or default_index_dir(), create=create)
+
+
+def _resolve(model: str, *, named_by_user: bool) -> ModelSource:
+    from gte_search.models import resolve_model
+
+    source = resolve_model(model, named_by_user=named_by_user)
+    if source.notice:
+        note(source.notice)
+    return source
+
+
+def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
+    from gte_search.embed import Embedder
+
+    return Embedder(source, trust_remote_code=trust_remote_code)
+
+
+@main.command()
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--model",
+    envvar=MODEL_ENV,
+    show_envvar=True,
+    help=f"Hub id or local folder of the embedding model.  [default: the index's model, "
+    f"else {DEFAULT_MODEL}]",
+)
+@click.option("--rebuild", is_flag=True, help="Start over, re-embedding everything.")
+@trust_option
+@index_option
+def index(
+    paths: tuple[Path, ...],
+    model: str | None,
+    rebuild: bool,
+    trust_remote_code: bool,
+    index_dir: Path | None,
+) -> None:
+    """Index (or update) the files under PATHS."""
+    with user_errors():
+        search_index = _open(index_dir, create=True)
+        existing = search_index.model
+        if model is None and existing is not None and not rebuild:
+            model, named = existing.model_id, True
+        else:
+            model, named = model or DEFAULT_MODEL, model is not None
+        source = _resolve(model, named_by_user=named)
+        search_index.check_model(source, rebuild=rebuild)
+        embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+        with _progress_bar() as progress:
+            report = search_index.update(list(paths), embedder, progress)
+        _print_report(report, search_index)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[object]:
+    from gte_search.index import Progress
+
+    if not sys.stderr.isatty():
+        yield Progress()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
+
+    class BarProgress(Progress):
+        def __init__(self, bar: Bar) -> None:
+            self.bar = bar
+            self.task: object | None = None
+
+        def start_root(self, root: Path, files: int) -> None:
+            self.task = self.bar.add_task(f"indexing {root.name}", total=files)
+
+        def advance(self, files: int) -> None:
+            self.bar.advance(self.task, files)  # type: ignore[arg-type]
+
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
+        yield BarProgress(bar)
+
+
+def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
+    for line in search_index.notices:
+        note(line)
+    for problem in report.problems:
+        note(f"could not read {problem.path}: {problem.reason}")
+    click.echo(
+        f"Indexed {report.files_indexed} files ({report.files_unchanged} unchanged, "
+        f"{report.files_removed} removed, {report.files_skipped} skipped): "
+        f"{report.chunks} chunks ({report.chunks_embedded} embedded, "
+        f"{report.chunks_reused} reused) in {report.seconds:.1f}s with {report.model_id}"
+    )
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-k", "--top", "k", default=10, show_default=True, help="Number of results.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as a JSON array.")
+@click.option(
+    "--batch",
+    type=click.File("r"),
+    help="Read one query per line from FILE ('-' for stdin); print one JSON array per line.",
+)
+@trust_option
+@index_option
+def search(
+    query: str | None,
+    k: int,
+    as_json: bool,
+    batch: TextIO | None,
+    trust_remote_code: bool,
+    index_dir: Path | None,
+) -> None:
+    """Search the index for QUERY, best match first."""
+    if (query is None) == (batch is None):
+        fail("give either a QUERY or --batch FILE")
+    if k < 1:
+        fail("-k must be at least 1")
+    with user_errors():
+        search_index = _open(index_dir)
+        model = search_index.model
+        if model is None:
+            fail(f"the index at {search_index.directory} is empty; run: gte-search index PATH")
+        source = _resolve(model.model_id, named_by_user=True)
+        embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+        if batch is not None:
+            for line in batch:
+                hits = search_index.search(line.strip(), embedder, k)
+                click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits]))
+            return
+        assert query is not None
+        hits = search_index.search(query, embedder, k)
+        for line in search_index.notices:
+            note(line)
+        if as_json:
+            click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
+        else:
+            _print_hits(hits, query)
+
+
+def _display_path(hit: SearchHit) -> str:
+    absolute = Path(hit.root) / hit.path
+    relative = os.path.relpath(absolute)
+    return str(absolute) if relative.startswith("..") else relative
+
+
+def inert(text: str) -> str:
+    """File content with control characters made visible, so it cannot drive the terminal."""
+    return "".join(
+        ch if ch == "\t" or unicodedata.category(ch) not in ("Cc", "Cf") else f"\\x{ord(ch):02x}"
+        for ch in text
+    )
+
+
+def _print_hits(hits: list[SearchHit], query: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    from gte_search.search import best_lines, query_terms, term_spans
+
+    console = Console(highlight=False, soft_wrap=True)
+    if not hits:
+        console.print("No results.")
+        return
+    terms = query_terms(query)
+    for rank, hit in enumerate(hits, start=1):
+        heading = Text(f"{rank:>2}. ")
+        heading.append(f"{_display_path(hit)}:{hit.start_line}-{hit.end_line}", style="bold cyan")
+        heading.append(f"  {hit.score:.3f}", style="green")
+        if hit.symbol:
+            heading.append(f"  {inert(hit.symbol)}", style="bold")
+        heading.append(f"  [{hit.kind} {hit.language}]", style="dim")
+        console.print(heading)
+        first, lines = best_lines(hit, query)
+        for number, line in enumerate(lines, start=first):
+            row = Text(f"    {number:>5} │ ", style="dim")
+            body = Text(inert(line))
+            for start, end in term_spans(body.plain, terms):
+                body.stylize("bold yellow", start, end)
+            console.print(row + body)
+        console.print()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--skipped", is_flag=True, help="List skipped files and why.")
+@index_option
+def status(as_json: bool, skipped: bool, index_dir: Path | None) -> None:
+    """Show what the index holds."""
+    with user_errors():
+        search_index = _open(index_dir)
+        info = search_index.status()
+    if as_json:
+        click.echo(json.dumps(_status_dict(info), indent=2))
+        return
+    model = info.model
+    click.echo(f"index:     {info.directory}")
+    click.echo(f"roots:     {', '.join(info.roots) or '(none)'}")
+    click.echo(f"files:     {info.files}")
+    click.echo(f"chunks:    {info.chunks}")
+    click.echo(f"skipped:   {len(info.skipped)} files")
+    click.echo(f"model:     {model.model_id if model else '(none yet)'}")
+    click.echo(f"dimension: {model.dimension if model else '-'}")
+    click.echo(f"size:      {info.size_bytes / 1_048_576:.1f} MiB")
+    if skipped:
+        for item in info.skipped:
+            click.echo(f"  {item.root}/{item.path}: {item.reason}")
+
+
+def _status_dict(info: IndexStatus) -> dict[str, object]:
+    model = info.model
+    return {
+        "index": str(info.directory),
+        "roots": info.roots,
+        "files": info.files,
+        "chunks": info.chunks,
+        "skipped": [dataclasses.asdict(item) for item in info.skipped],
+        "model": model.model_id if model else None,
+        "dimension": model.dimension if model else None,
+        "pooling": model.pooling if model else None,
+        "size_bytes": info.size_bytes,
+    }

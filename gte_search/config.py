@@ -1,0 +1,15 @@
+"""Defaults and the environment variables that override them (flags override both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_MODEL = "thenlper/gte-small"
+MODEL_ENV = "GTE_SEARCH_MODEL"
+INDEX_ENV = "GTE_SEARCH_INDEX"
+
+
+def default_index_dir() -> Path:
+    return Path(platformdirs.user_data_dir("gte-search", appauthor=False)) / "index"

@@ -1,0 +1,82 @@
+"""The FAISS index: derived from the SQLite vectors, saved atomically, rebuilt when in doubt."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+# A FAISS file starts with the fourcc of its outer index; ours is always an IndexIDMap2.
+_ID_MAP2_MAGIC = b"IxM2"
+
+
+class VectorIndex:
+    """Inner-product search over unit vectors (so scores are cosine), keyed by chunk id."""
+
+    def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
+        self.dimension = dimension
+        self.index = index or faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._gpu_index: faiss.Index | None = None
+
+    def __len__(self) -> int:
+        return int(self.index.ntotal)
+
+    def ids(self) -> np.ndarray:
+        return np.sort(faiss.vector_to_array(self.index.id_map).astype(np.int64))
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+            self._gpu_index = None
+
+    def remove(self, ids: Iterable[int]) -> None:
+        doomed = np.fromiter(ids, dtype=np.int64)
+        if len(doomed):
+            self.index.remove_ids(doomed)
+            self._gpu_index = None
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The `k` nearest chunk ids with their cosine similarity, best first."""
+        if len(self) == 0 or k <= 0:
+            return []
+        scores, ids = self._searcher().search(
+            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, len(self))
+        )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
+
+    def _searcher(self) -> faiss.Index:
+        if not gpu_count():
+            return self.index
+        if self._gpu_index is None:
+            self._gpu_index = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, self.index)
+        return self._gpu_index
+
+    def save(self, path: Path) -> None:
+        """Write to a temporary file, fsync, then rename: a crash never leaves half a file."""
+        temporary = path.with_name(path.name + ".tmp")
+        faiss.write_index(self.index, str(temporary))
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path, dimension: int) -> VectorIndex | None:
+        """The saved index, or None when it is missing or not a valid index of this dimension."""
+        try:
+            with path.open("rb") as handle:
+                if handle.read(4) != _ID_MAP2_MAGIC:
+                    return None
+            index = faiss.read_index(str(path))
+        except (OSError, RuntimeError):
+            return None
+        if index.d != dimension or not isinstance(index, faiss.IndexIDMap2):
+            return None
+        return cls(dimension, index)
+
+
+def gpu_count() -> int:
+    get = getattr(faiss, "get_num_gpus", None)
+    return int(get()) if get else 0

