@@ -136,7 +136,8 @@ def _progress_bar() -> Iterator[object]:
         yield Progress()
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
     class BarProgress(Progress):
         def __init__(self, bar: Bar) -> None:

@@ -41,7 +41,9 @@ class Embedder:
         self.device = device or pick_device()
         self.batch_tokens = batch_tokens
         try:
-            config = AutoConfig.from_pretrained(source.directory, trust_remote_code=trust_remote_code)
+            config = AutoConfig.from_pretrained(
+                source.directory, trust_remote_code=trust_remote_code
+            )
             self.tokenizer = AutoTokenizer.from_pretrained(
                 source.directory, trust_remote_code=trust_remote_code
             )
@@ -84,7 +86,9 @@ class Embedder:
         # Longest first: similar lengths share a batch, and a too-large batch fails at once.
         order = sorted(range(len(texts)), key=lambda i: len(encoded[i]), reverse=True)
         with torch.inference_mode():
-            for batch in _batches_by_tokens(order, [len(ids) for ids in encoded], self.batch_tokens):
+            for batch in _batches_by_tokens(
+                order, [len(ids) for ids in encoded], self.batch_tokens
+            ):
                 padded = self.tokenizer.pad(
                     {"input_ids": [encoded[i] for i in batch]}, return_tensors="pt"
                 ).to(self.device)
@@ -101,9 +105,7 @@ class Embedder:
         return self.embed([query])[0]
 
 
-def _batches_by_tokens(
-    order: list[int], lengths: list[int], batch_tokens: int
-) -> list[list[int]]:
+def _batches_by_tokens(order: list[int], lengths: list[int], batch_tokens: int) -> list[list[int]]:
     """Cut `order` (longest first) into batches whose padded size stays under `batch_tokens`."""
     batches: list[list[int]] = []
     current: list[int] = []

@@ -173,6 +173,8 @@ class SearchIndex:
             self._vectors = None
         elif current.model_id != embedder.model_id:
             raise IndexProblem(f"this index was built with {current.model_id}")
+        # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
+        _ = self.vectors
         report = IndexReport(embedder.model_id)
         budget = min(CHUNK_TOKEN_BUDGET, embedder.max_tokens)
         for root in roots:

@@ -73,7 +73,8 @@ def _hub_snapshot(repo_id: str) -> Path:
 
 
 def read_pooling(directory: Path, model_id: str) -> Pooling:
-    """The pooling a checkpoint was trained with: its sentence-transformers config, else its card."""
+    """The pooling a checkpoint was trained with: its sentence-transformers config, else the
+    family's model card."""
     modules_file = directory / "modules.json"
     if modules_file.is_file():
         for module in json.loads(modules_file.read_text()):

@@ -41,7 +41,8 @@ def term_spans(line: str, terms: set[str]) -> list[tuple[int, int]]:
     spans = []
     for match in _WORD.finditer(line):
         word = match.group().lower()
-        if any(word.startswith(term) or term.startswith(word) and len(word) > 3 for term in terms):
+        # Prefixes both ways: "retry" marks "retries", "retrying" marks "retry".
+        if any(word.startswith(t) or (t.startswith(word) and len(word) > 3) for t in terms):
             spans.append(match.span())
     return spans
 

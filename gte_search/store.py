@@ -93,7 +93,9 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db["chunks"].create_index(["file_id"])
     db["chunks"].create_index(["text_hash"])
     db["vectors"].create(
-        {"chunk_id": int, "vector": bytes}, pk="chunk_id", foreign_keys=[("chunk_id", "chunks", "id")]
+        {"chunk_id": int, "vector": bytes},
+        pk="chunk_id",
+        foreign_keys=[("chunk_id", "chunks", "id")],
     )
 
 
@@ -260,10 +262,13 @@ class Store:
         marks = ",".join("?" * len(file_ids))
         ids = [
             row[0]
-            for row in self.db.execute(f"SELECT id FROM chunks WHERE file_id IN ({marks})", file_ids)
+            for row in self.db.execute(
+                f"SELECT id FROM chunks WHERE file_id IN ({marks})", file_ids
+            )
         ]
         self.db.execute(
-            f"DELETE FROM vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE file_id IN ({marks}))",
+            "DELETE FROM vectors WHERE chunk_id IN "
+            f"(SELECT id FROM chunks WHERE file_id IN ({marks}))",
             file_ids,
         )
         self.db.execute(f"DELETE FROM chunks WHERE file_id IN ({marks})", file_ids)
@@ -309,14 +314,13 @@ class Store:
         if not ids:
             return {}
         rows = self.db.execute(
-            "SELECT c.id, r.path, f.path, c.start_line, c.end_line, c.kind, c.language, c.symbol, "
-            "c.text FROM chunks c JOIN files f ON f.id = c.file_id JOIN roots r ON r.id = f.root_id "
+            "SELECT c.id, r.path, f.path, c.start_line, c.end_line, c.kind, c.language, "
+            "c.symbol, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
+            "JOIN roots r ON r.id = f.root_id "
             f"WHERE c.id IN ({','.join('?' * len(ids))})",
             list(ids),
         )
-        return {
-            row[0]: StoredChunk(row[0], row[1], Chunk(row[2], *row[3:])) for row in rows
-        }
+        return {row[0]: StoredChunk(row[0], row[1], Chunk(row[2], *row[3:])) for row in rows}
 
     # reporting
 

@@ -91,7 +91,9 @@ def test_pooling_comes_from_sentence_transformers_config(tmp_path: Path) -> None
     embedder = Embedder(source)
     mean_source = resolve_model(str(build_tiny_bert(tmp_path / "mean")), named_by_user=True)
     # Same weights (same seed), different pooling: the vectors must differ.
-    assert not np.allclose(embedder.embed(["retry http"]), Embedder(mean_source).embed(["retry http"]))
+    assert not np.allclose(
+        embedder.embed(["retry http"]), Embedder(mean_source).embed(["retry http"])
+    )
 
 
 def test_pooling_by_family_when_the_checkpoint_does_not_say(tmp_path: Path) -> None:

@@ -1,0 +1,3 @@
+from gte_search.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""The library API end to end with a tiny model: index, update, search, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gte_search.embed import Embedder
+from gte_search.index import VECTORS_NAME, IndexProblem, SearchIndex
+from gte_search.models import resolve_model
+
+
+@pytest.fixture
+def embedder(tiny_model: Path) -> Embedder:
+    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
+
+
+def _index(tmp_path: Path) -> SearchIndex:
+    return SearchIndex.open(tmp_path / "index", create=True)
+
+
+def test_index_records_files_chunks_vectors_and_model(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    index = _index(tmp_path)
+    report = index.update([small_repo], embedder)
+    assert report.files_indexed == 2 and report.chunks_embedded == report.chunks > 0
+    status = index.status()
+    assert status.roots == [str(small_repo.resolve())]
+    assert status.files == 2 and status.chunks == report.chunks
+    assert status.model is not None and status.model.dimension == 32
+    assert status.model.model_id == embedder.model_id
+    symbols = {row["symbol"] for row in index.store.db["chunks"].rows}
+    assert {"compute_backoff", "Client"} <= symbols
+    assert index.store.count("vectors") == status.chunks
+    assert "debug.log" not in {row["path"] for row in index.store.db["files"].rows}
+
+
+def test_search_returns_the_exact_chunk_first_with_contract_fields(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    index = _index(tmp_path)
+    index.update([small_repo], embedder)
+    chunk = next(r for r in index.store.db["chunks"].rows if r["symbol"] == "compute_backoff")
+    # With a random tiny model only identical text is reliably nearest: query with it.
+    query = f"pkg/retry.py | compute_backoff\n{chunk['text']}"
+    hits = index.search(query, embedder, k=3)
+    assert hits[0].path == "pkg/retry.py" and hits[0].symbol == "compute_backoff"
+    assert hits[0].root == str(small_repo.resolve())
+    assert (hits[0].start_line, hits[0].end_line) == (chunk["start_line"], chunk["end_line"])
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_reindex_skips_unchanged_and_drops_deleted_files(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    index = _index(tmp_path)
+    first = index.update([small_repo], embedder)
+    again = index.update([small_repo], embedder)
+    assert again.files_unchanged == 2 and again.chunks_embedded == 0
+    (small_repo / "docs" / "guide.md").unlink()
+    (small_repo / "pkg" / "retry.py").write_text(
+        (small_repo / "pkg" / "retry.py").read_text() + "\n\ndef jitter():\n    return 0.5\n"
+    )
+    third = index.update([small_repo], embedder)
+    assert third.files_removed == 1 and third.files_indexed == 1
+    # Unchanged definitions keep their vectors; only the new text is embedded.
+    assert 0 < third.chunks_embedded < first.chunks_embedded + 1
+    assert third.chunks_reused >= 2
+    paths = {row["path"] for row in index.store.db["files"].rows}
+    assert paths == {"pkg/retry.py"}
+    assert len(index.vectors) == index.store.count("vectors") == index.store.count("chunks")
+
+
+def test_missing_or_garbage_faiss_file_is_rebuilt_from_sqlite(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    index = _index(tmp_path)
+    index.update([small_repo], embedder)
+    expected = index.vectors.ids()
+    index.close()
+    (tmp_path / "index" / VECTORS_NAME).write_bytes(b"IxM2 this is not faiss")
+    reopened = SearchIndex.open(tmp_path / "index")
+    assert np.array_equal(reopened.vectors.ids(), expected)
+    assert reopened.notices and "rebuilt" in reopened.notices[0]
+    assert reopened.search("retry", embedder, k=1)
+
+
+def test_opening_a_missing_index_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(IndexProblem, match="gte-search index PATH"):
+        SearchIndex.open(tmp_path / "none")
+
+
+def test_a_file_that_is_not_an_index_is_refused_untouched(tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    folder.mkdir()
+    (folder / "index.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(IndexProblem, match="not a readable gte-search index"):
+        SearchIndex.open(folder)
+    assert (folder / "index.db").read_bytes() == b"not a database at all" * 100
+
+
+def test_another_model_is_refused_unless_rebuilding(
+    tmp_path: Path, small_repo: Path, embedder: Embedder, minilm_dir: Path
+) -> None:
+    index = _index(tmp_path)
+    index.update([small_repo], embedder)
+    other = resolve_model(str(minilm_dir), named_by_user=True)
+    with pytest.raises(IndexProblem, match="--rebuild"):
+        index.check_model(other, rebuild=False)
+    index.check_model(other, rebuild=True)
+    assert index.model is None and index.store.count("chunks") == 0
+
+
+def test_empty_directory_is_a_user_error(tmp_path: Path, embedder: Embedder) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexProblem, match="no files"):
+        _index(tmp_path).update([tmp_path / "empty"], embedder)
