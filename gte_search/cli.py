@@ -40,10 +40,11 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can cause into one line and exit status 2, never a traceback."""
     from gte_search.index import IndexProblem
     from gte_search.models import ModelError
+    from gte_search.query import QueryError
 
     try:
         yield
-    except (IndexProblem, ModelError) as error:
+    except (IndexProblem, ModelError, QueryError) as error:
         fail(str(error))
     except OSError as error:
         fail(f"{error.filename or 'file'}: {error.strerror or error}")
@@ -177,6 +178,10 @@ def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
     type=click.File("r"),
     help="Read one query per line from FILE ('-' for stdin); print one JSON array per line.",
 )
+@click.option("--lang", multiple=True, help="Only this language (py, go, markdown, ...).")
+@click.option("--path", "paths", multiple=True, help="Only paths matching this glob.")
+@click.option("--kind", type=click.Choice(["code", "doc"]), help="Only code or only docs.")
+@click.option("--root", "roots", multiple=True, help="Only this root (path or folder name).")
 @trust_option
 @index_option
 def search(
@@ -184,14 +189,29 @@ def search(
     k: int,
     as_json: bool,
     batch: TextIO | None,
+    lang: tuple[str, ...],
+    paths: tuple[str, ...],
+    kind: str | None,
+    roots: tuple[str, ...],
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
-    """Search the index for QUERY, best match first."""
+    """Search the index for QUERY, best match first.
+
+    Filters can also be written in the query: lang:go path:internal/** kind:doc root:NAME.
+    """
+    from gte_search.query import make_filters, parse_query
+
     if (query is None) == (batch is None):
         fail("give either a QUERY or --batch FILE")
     if k < 1:
         fail("-k must be at least 1")
+    flags = make_filters(lang, paths, kind, tuple(str(Path(r).resolve()) for r in roots) + roots)
+
+    def run_query(text: str) -> list[SearchHit]:
+        parsed = parse_query(text)
+        return search_index.search(parsed.text, embedder, k, flags.merged(parsed.filters))
+
     with user_errors():
         search_index = _open(index_dir)
         model = search_index.model
@@ -201,17 +221,17 @@ def search(
         embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
         if batch is not None:
             for line in batch:
-                hits = search_index.search(line.strip(), embedder, k)
+                hits = run_query(line.strip())
                 click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits]))
             return
         assert query is not None
-        hits = search_index.search(query, embedder, k)
+        hits = run_query(query)
         for line in search_index.notices:
             note(line)
         if as_json:
             click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
         else:
-            _print_hits(hits, query)
+            _print_hits(hits, parse_query(query).text)
 
 
 def _display_path(hit: SearchHit) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gte_search.query import SearchFilters
 from gte_search.search import SearchHit
 from gte_search.store import FileState, IndexModel, SkippedFile, Store, StoreError, text_hash
 from gte_search.vectors import VectorIndex
@@ -282,10 +283,19 @@ class SearchIndex:
 
     # searching
 
-    def search(self, query: str, embedder: Embedder, k: int = 10) -> list[SearchHit]:
+    def search(
+        self,
+        query: str,
+        embedder: Embedder,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+    ) -> list[SearchHit]:
+        """The k chunks nearest to `query` (plain text: parse query syntax with
+        `gte_search.query.parse_query` first) that pass `filters`."""
         if not query.strip():
             return []
-        ranked = self.vectors.search(embedder.embed_query(query), k)
+        allowed = self.store.filtered_chunk_ids(filters) if filters else None
+        ranked = self.vectors.search(embedder.embed_query(query), k, allowed)
         stored = self.store.chunks_by_id([chunk_id for chunk_id, _ in ranked])
         hits = []
         for chunk_id, score in ranked:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from gte_search.query import SearchFilters
 from indexer.chunks import Chunk
 from indexer.read import content_hash
 
@@ -321,6 +322,31 @@ class Store:
             list(ids),
         )
         return {row[0]: StoredChunk(row[0], row[1], Chunk(row[2], *row[3:])) for row in rows}
+
+    def filtered_chunk_ids(self, filters: SearchFilters) -> np.ndarray:
+        """Ids of the chunks that pass `filters` (language and kind in SQL, globs in Python)."""
+        conditions, params = [], []
+        if filters.languages:
+            conditions.append(f"c.language IN ({','.join('?' * len(filters.languages))})")
+            params += list(filters.languages)
+        if filters.kind:
+            conditions.append("c.kind = ?")
+            params.append(filters.kind)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = self.db.execute(
+            "SELECT c.id, f.path, r.path FROM chunks c JOIN files f ON f.id = c.file_id "
+            f"JOIN roots r ON r.id = f.root_id {where}",
+            params,
+        )
+        spec = filters.path_spec()
+        roots = set(filters.roots)
+        ids = [
+            chunk_id
+            for chunk_id, path, root in rows
+            if (spec is None or spec.match_file(path))
+            and (not roots or root in roots or Path(root).name in roots)
+        ]
+        return np.array(ids, dtype=np.int64)
 
     # reporting
 

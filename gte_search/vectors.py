@@ -38,12 +38,22 @@ class VectorIndex:
             self.index.remove_ids(doomed)
             self._gpu_index = None
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The `k` nearest chunk ids with their cosine similarity, best first."""
-        if len(self) == 0 or k <= 0:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The `k` nearest chunk ids with their cosine similarity, best first; only ids in
+        `allowed` when it is given, so filters apply before the cut."""
+        if len(self) == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
-        scores, ids = self._searcher().search(
-            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, len(self))
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        # GPU indexes take no id selector; a filtered search runs on the CPU copy.
+        searcher = self.index if allowed is not None else self._searcher()
+        scores, ids = searcher.search(
+            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
+            min(k, len(self)),
+            params=params,
         )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
