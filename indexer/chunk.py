@@ -1,0 +1,26 @@
+"""The chunking stage's one entry point: pick a chunker by the file's language."""
+
+from __future__ import annotations
+
+from indexer.chunks import Chunk
+from indexer.code import chunk_code
+from indexer.docs import chunk_document
+from indexer.languages import fallback_language, is_code, language_for
+from indexer.windows import chunk_lines
+
+
+def chunk_file(path: str, text: str, max_tokens: int = 512) -> list[Chunk]:
+    """Cut one text file into chunks whose `embedding_text` fits `max_tokens` tokens.
+
+    - a language with a grammar (see `languages.CODE_LANGUAGES`): definitions via tree-sitter;
+    - Markdown, reStructuredText, plain text: paragraphs under their heading path;
+    - anything else: line windows, labelled with the file's suffix (``yaml``, ``php``) and
+      kind "code" for source-like suffixes, else labelled "text" / the suffix, kind "doc".
+    """
+    language = language_for(path)
+    if language is None:
+        label, kind = fallback_language(path)
+        return chunk_lines(path, text, label, max_tokens, kind)
+    if is_code(language):
+        return chunk_code(path, text, language, max_tokens)
+    return chunk_document(path, text, language, max_tokens)

@@ -1,0 +1,161 @@
+"""Which files are which language, and what counts as a definition in each grammar.
+
+Everything language-specific lives here and in the queries shipped in `indexer/queries/`
+(one `.scm` file per grammar); the chunkers only read them. The captures of a query mean:
+
+- ``@def``: a definition that becomes one chunk (split at statements when too big);
+- ``@container``: a definition whose member definitions get their own chunks when the
+  whole does not fit (classes, impls, traits, modules, namespaces);
+- ``@name``: the node naming it; ``@scope`` optionally qualifies the name (Go receivers).
+
+Names are normalised by the chunker (generics, pointers and ``::`` dropped or dotted), so a
+query may capture a whole declarator or type and let the normaliser find the name in it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import PurePosixPath
+
+import tree_sitter
+
+from indexer.chunks import ChunkKind
+
+
+@dataclass(frozen=True)
+class CodeLanguage:
+    grammar: str  # module of the grammar wheel, imported on first use
+    query: str  # file stem in indexer/queries/
+    loader: str = "language"  # function in `grammar` returning the language pointer
+    # Nodes wrapping a definition that belong to its chunk (decorators, `export`, templates).
+    wrappers: frozenset[str] = frozenset()
+    # Siblings directly above a definition that belong to its chunk (comments, attributes).
+    attached: frozenset[str] = frozenset({"comment"})
+
+
+_JS_WRAPPERS = frozenset({"export_statement"})
+_TS_WRAPPERS = frozenset({"export_statement", "ambient_declaration"})
+_JS_ATTACHED = frozenset({"comment", "decorator"})
+_JAVA_ATTACHED = frozenset({"line_comment", "block_comment"})
+_RUST_ATTACHED = frozenset({"line_comment", "block_comment", "attribute_item"})
+
+CODE_LANGUAGES: dict[str, CodeLanguage] = {
+    "python": CodeLanguage(
+        "tree_sitter_python", "python", wrappers=frozenset({"decorated_definition"})
+    ),
+    "javascript": CodeLanguage(
+        "tree_sitter_javascript", "javascript", wrappers=_JS_WRAPPERS, attached=_JS_ATTACHED
+    ),
+    "typescript": CodeLanguage(
+        "tree_sitter_typescript",
+        "typescript",
+        loader="language_typescript",
+        wrappers=_TS_WRAPPERS,
+        attached=_JS_ATTACHED,
+    ),
+    "tsx": CodeLanguage(
+        "tree_sitter_typescript",
+        "typescript",
+        loader="language_tsx",
+        wrappers=_TS_WRAPPERS,
+        attached=_JS_ATTACHED,
+    ),
+    "go": CodeLanguage("tree_sitter_go", "go"),
+    "rust": CodeLanguage("tree_sitter_rust", "rust", attached=_RUST_ATTACHED),
+    "java": CodeLanguage("tree_sitter_java", "java", attached=_JAVA_ATTACHED),
+    "c": CodeLanguage("tree_sitter_c", "c"),
+    "cpp": CodeLanguage("tree_sitter_cpp", "cpp", wrappers=frozenset({"template_declaration"})),
+    "ruby": CodeLanguage("tree_sitter_ruby", "ruby"),
+}
+
+DOC_LANGUAGES = frozenset({"markdown", "rst", "text"})
+
+_BY_SUFFIX: dict[str, str] = {
+    **dict.fromkeys([".py", ".pyi", ".pyw"], "python"),
+    **dict.fromkeys([".js", ".mjs", ".cjs", ".jsx"], "javascript"),
+    **dict.fromkeys([".ts", ".mts", ".cts"], "typescript"),
+    ".tsx": "tsx",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    # .h is far more often C than C++; the C++ grammar would also mislabel C headers.
+    **dict.fromkeys([".c", ".h"], "c"),
+    **dict.fromkeys(
+        [".cc", ".cpp", ".cxx", ".c++", ".hh", ".hpp", ".hxx", ".h++", ".ipp", ".inl"],
+        "cpp",
+    ),
+    **dict.fromkeys([".rb", ".rake", ".gemspec", ".ru"], "ruby"),
+    **dict.fromkeys([".md", ".markdown", ".mdown", ".mkd"], "markdown"),
+    **dict.fromkeys([".rst", ".rest"], "rst"),
+    **dict.fromkeys([".txt", ".text"], "text"),
+}
+
+_BY_NAME: dict[str, str] = {
+    **dict.fromkeys(["rakefile", "gemfile", "guardfile", "podfile"], "ruby"),
+    **dict.fromkeys(
+        ["readme", "license", "licence", "copying", "authors", "changelog", "notice"],
+        "text",
+    ),
+}
+
+# Source-like files we have no grammar for: chunked as line windows but still kind "code".
+# fmt: off
+SOURCE_SUFFIXES = frozenset({
+    ".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".php", ".cs", ".fs", ".kt", ".kts",
+    ".swift", ".scala", ".sc", ".m", ".mm", ".lua", ".pl", ".pm", ".r", ".jl", ".dart", ".ex",
+    ".exs", ".erl", ".hrl", ".clj", ".cljs", ".hs", ".ml", ".mli", ".nim", ".zig", ".v", ".sql",
+    ".proto", ".graphql", ".gql", ".tf", ".hcl", ".cmake", ".mk", ".gradle", ".groovy", ".vue",
+    ".svelte", ".html", ".htm", ".css", ".scss", ".sass", ".less", ".xml", ".json", ".jsonc",
+    ".yaml", ".yml", ".toml", ".ini", ".cfg",
+})
+# fmt: on
+SOURCE_NAMES = frozenset({"makefile", "dockerfile", "justfile", "cmakelists.txt"})
+
+
+def language_for(path: str) -> str | None:
+    """The chunking language of `path` by file name, or None when we know no chunker for it."""
+    name = PurePosixPath(path.replace("\\", "/")).name.lower()
+    if name in SOURCE_NAMES:
+        return None
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    return _BY_SUFFIX.get(PurePosixPath(name).suffix)
+
+
+def is_code(language: str) -> bool:
+    return language in CODE_LANGUAGES
+
+
+def is_doc(language: str) -> bool:
+    return language in DOC_LANGUAGES
+
+
+def fallback_language(path: str) -> tuple[str, ChunkKind]:
+    """Language label and kind for a file `language_for` does not know: the bare suffix
+    (``php``, ``yaml``), or the file name for suffix-less build files, else ``text``."""
+    name = PurePosixPath(path.replace("\\", "/")).name.lower()
+    suffix = PurePosixPath(name).suffix
+    if name in SOURCE_NAMES:
+        return name.split(".")[0], "code"
+    if suffix in SOURCE_SUFFIXES:
+        return suffix[1:], "code"
+    return (suffix[1:] or "text"), "doc"
+
+
+@cache
+def load_language(language: str) -> tree_sitter.Language:
+    """The tree-sitter Language for a code language; its grammar is imported on first use."""
+    spec = CODE_LANGUAGES[language]
+    module = importlib.import_module(spec.grammar)
+    return tree_sitter.Language(getattr(module, spec.loader)())
+
+
+@cache
+def load_query(language: str) -> tree_sitter.Query:
+    """The compiled definitions query (`indexer/queries/<name>.scm`) of a code language."""
+    name = CODE_LANGUAGES[language].query
+    source = (resources.files("indexer") / "queries" / f"{name}.scm").read_text("utf-8")
+    return tree_sitter.Query(load_language(language), source)
