@@ -93,9 +93,7 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
 
 
 @main.command()
-@click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--model",
     envvar=MODEL_ENV,
@@ -113,9 +111,13 @@ def index(
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
-    """Index (or update) the files under PATHS."""
+    """Index (or update) the files under PATHS; with no PATHS, update every known root."""
     with user_errors():
-        search_index = _open(index_dir, create=True)
+        search_index = _open(index_dir, create=bool(paths))
+        if not paths:
+            paths = tuple(search_index.roots())
+            if not paths:
+                fail("this index has no roots yet; give a PATH to index")
         existing = search_index.model
         if model is None and existing is not None and not rebuild:
             model, named = existing.model_id, True
@@ -162,7 +164,8 @@ def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
     for problem in report.problems:
         note(f"could not read {problem.path}: {problem.reason}")
     click.echo(
-        f"Indexed {report.files_indexed} files ({report.files_unchanged} unchanged, "
+        f"Indexed {report.files_indexed} files ({report.files_added} added, "
+        f"{report.files_changed} changed, {report.files_unchanged} unchanged, "
         f"{report.files_removed} removed, {report.files_skipped} skipped): "
         f"{report.chunks} chunks ({report.chunks_embedded} embedded, "
         f"{report.chunks_reused} reused) in {report.seconds:.1f}s with {report.model_id}"
@@ -210,7 +213,8 @@ def search(
 
     def run_query(text: str) -> list[SearchHit]:
         parsed = parse_query(text)
-        return search_index.search(parsed.text, embedder, k, flags.merged(parsed.filters))
+        hits = search_index.search(parsed.text, embedder, k, flags.merged(parsed.filters))
+        return _inside_roots(hits)
 
     with user_errors():
         search_index = _open(index_dir)
@@ -234,8 +238,25 @@ def search(
             _print_hits(hits, parse_query(query).text)
 
 
+def _inside_roots(hits: list[SearchHit]) -> list[SearchHit]:
+    """Only hits whose file lies inside its root: nothing outside a root is ever shown."""
+    from gte_search.search import PathOutsideRoot, resolve_hit_path
+
+    kept = []
+    for hit in hits:
+        try:
+            resolve_hit_path(hit)
+        except PathOutsideRoot as error:
+            note(f"dropped a result: {inert(str(error))}")
+            continue
+        kept.append(hit)
+    return kept
+
+
 def _display_path(hit: SearchHit) -> str:
-    absolute = Path(hit.root) / hit.path
+    from gte_search.search import resolve_hit_path
+
+    absolute = resolve_hit_path(hit)
     relative = os.path.relpath(absolute)
     return str(absolute) if relative.startswith("..") else relative
 
@@ -275,6 +296,17 @@ def _print_hits(hits: list[SearchHit], query: str) -> None:
                 body.stylize("bold yellow", start, end)
             console.print(row + body)
         console.print()
+
+
+@main.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@index_option
+def remove(root: Path, index_dir: Path | None) -> None:
+    """Drop ROOT, with its files, chunks and vectors, from the index."""
+    with user_errors():
+        search_index = _open(index_dir)
+        files = search_index.remove_root(root.resolve())
+    click.echo(f"Removed {root.resolve()} ({files} files)")
 
 
 @main.command()

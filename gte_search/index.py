@@ -43,7 +43,8 @@ class IndexProblem(Exception):
 @dataclass
 class IndexReport:
     model_id: str
-    files_indexed: int = 0
+    files_added: int = 0
+    files_changed: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
     files_skipped: int = 0
@@ -55,6 +56,10 @@ class IndexReport:
     @property
     def chunks(self) -> int:
         return self.chunks_embedded + self.chunks_reused
+
+    @property
+    def files_indexed(self) -> int:
+        return self.files_added + self.files_changed
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class _PreparedFile:
     file: WalkedFile
     source: SourceText
     chunks: list[Chunk]
+    is_new: bool
 
 
 class SearchIndex:
@@ -131,6 +137,21 @@ class SearchIndex:
                     )
                 self._vectors = self._rebuild_vectors(dimension)
         return self._vectors
+
+    def roots(self) -> list[Path]:
+        return [Path(root) for root in self.store.roots()]
+
+    def remove_root(self, root: Path) -> int:
+        """Forget a root with its files, chunks and vectors; returns how many files it held."""
+        _ = self.vectors  # loaded before SQLite changes, as in `update`
+        found = self.store.remove_root(root)
+        if found is None:
+            known = ", ".join(self.store.roots()) or "none"
+            raise IndexProblem(f"{root} is not a root of this index (roots: {known})")
+        files, chunk_ids = found
+        self.vectors.remove(chunk_ids)
+        self.vectors.save(self.directory / VECTORS_NAME)
+        return files
 
     def _rebuild_vectors(self, dimension: int) -> VectorIndex:
         rebuilt = VectorIndex(dimension)
@@ -193,7 +214,12 @@ class SearchIndex:
         report: IndexReport,
     ) -> None:
         if not root.is_dir():
-            raise IndexProblem(f"{root} is not a directory")
+            if str(root) not in self.store.roots():
+                raise IndexProblem(f"{root} is not a directory")
+            # A known root that is gone (an unmounted disk?) is kept: report it, go on.
+            reason = f"root is missing; drop it with: gte-search remove {root}"
+            report.problems.append(WalkProblem(str(root), reason))
+            return
         found = list(walk(root, excluded_paths=(self.directory,)))
         files = [item for item in found if isinstance(item, WalkedFile)]
         if not files and str(root) not in self.store.roots():
@@ -249,7 +275,8 @@ class SearchIndex:
             self.store.touch_file(state.id, item.size, item.mtime_ns)
             report.files_unchanged += 1
             return None
-        return _PreparedFile(root_id, item, source, chunk_file(item.path, source.text, budget))
+        chunks = chunk_file(item.path, source.text, budget)
+        return _PreparedFile(root_id, item, source, chunks, is_new=state is None)
 
     def _embed_and_store(
         self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport
@@ -278,7 +305,10 @@ class SearchIndex:
             self.vectors.remove(removed)
             if matrix is not None:
                 self.vectors.add(np.array(added, dtype=np.int64), matrix)
-            report.files_indexed += 1
+            if prepared.is_new:
+                report.files_added += 1
+            else:
+                report.files_changed += 1
         report.chunks_reused += sum(len(p.chunks) for p in pending) - len(missing)
 
     # searching

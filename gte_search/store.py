@@ -259,6 +259,24 @@ class Store:
                     self.db.execute("DELETE FROM files WHERE id = ?", [row[0]])
         return removed
 
+    def remove_root(self, root: Path) -> tuple[int, list[int]] | None:
+        """Drop a root and everything under it in one transaction: (files, removed chunk ids),
+        or None when it is not a root here."""
+        with self.db.conn:
+            row = self.db.execute("SELECT id FROM roots WHERE path = ?", [str(root)]).fetchone()
+            if row is None:
+                return None
+            root_id = row[0]
+            of_root = (
+                "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.root_id = ?"
+            )
+            removed = [r[0] for r in self.db.execute(of_root, [root_id])]
+            self.db.execute(f"DELETE FROM vectors WHERE chunk_id IN ({of_root})", [root_id])
+            self.db.execute(f"DELETE FROM chunks WHERE id IN ({of_root})", [root_id])
+            files = self.db.execute("DELETE FROM files WHERE root_id = ?", [root_id]).rowcount
+            self.db.execute("DELETE FROM roots WHERE id = ?", [root_id])
+        return int(files), removed
+
     def _delete_chunks_of(self, file_ids: list[int]) -> list[int]:
         marks = ",".join("?" * len(file_ids))
         ids = [
