@@ -102,12 +102,14 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
     f"else {DEFAULT_MODEL}]",
 )
 @click.option("--rebuild", is_flag=True, help="Start over, re-embedding everything.")
+@click.option("--wait", is_flag=True, help="If another indexer is updating the index, wait for it.")
 @trust_option
 @index_option
 def index(
     paths: tuple[Path, ...],
     model: str | None,
     rebuild: bool,
+    wait: bool,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
@@ -118,17 +120,30 @@ def index(
             paths = tuple(search_index.roots())
             if not paths:
                 fail("this index has no roots yet; give a PATH to index")
-        existing = search_index.model
-        if model is None and existing is not None and not rebuild:
-            model, named = existing.model_id, True
-        else:
-            model, named = model or DEFAULT_MODEL, model is not None
-        source = _resolve(model, named_by_user=named)
-        search_index.check_model(source, rebuild=rebuild)
-        embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
-        with _progress_bar() as progress:
-            report = search_index.update(list(paths), embedder, progress)
-        _print_report(report, search_index)
+        if wait and (holder := search_index.lock.holder()):
+            note(f"waiting for process {holder} to finish updating the index")
+        with search_index.writing(wait=wait):
+            _index_locked(search_index, paths, model, rebuild, trust_remote_code)
+
+
+def _index_locked(
+    search_index: SearchIndex,
+    paths: tuple[Path, ...],
+    model: str | None,
+    rebuild: bool,
+    trust_remote_code: bool,
+) -> None:
+    existing = search_index.model
+    if model is None and existing is not None and not rebuild:
+        model, named = existing.model_id, True
+    else:
+        model, named = model or DEFAULT_MODEL, model is not None
+    source = _resolve(model, named_by_user=named)
+    search_index.check_model(source, rebuild=rebuild)
+    embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+    with _progress_bar() as progress:
+        report = search_index.update(list(paths), embedder, progress)
+    _print_report(report, search_index)
 
 
 @contextmanager

@@ -7,13 +7,15 @@ FAISS directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gte_search.lock import IndexBusy, IndexLock
 from gte_search.query import SearchFilters
 from gte_search.search import SearchHit
 from gte_search.store import FileState, IndexModel, SkippedFile, Store, StoreError, text_hash
@@ -38,6 +40,10 @@ CHUNK_TOKEN_BUDGET = 512
 
 class IndexProblem(Exception):
     """A user-facing problem with an index: missing, unreadable, or built with another model."""
+
+
+class IndexLocked(IndexProblem):
+    """Another process is updating the index (see `SearchIndex.writing`)."""
 
 
 @dataclass
@@ -96,6 +102,7 @@ class SearchIndex:
         self.store = store
         self.notices: list[str] = []
         self._vectors: VectorIndex | None = None
+        self.lock = IndexLock(directory)
 
     @classmethod
     def open(cls, directory: Path, *, create: bool = False) -> SearchIndex:
@@ -112,7 +119,33 @@ class SearchIndex:
             raise IndexProblem(str(error)) from error
 
     def close(self) -> None:
+        self.lock.release()
         self.store.close()
+
+    @contextmanager
+    def writing(self, *, wait: bool = False) -> Iterator[None]:
+        """Hold the index's write lock: one writer at a time, readers never wait. Raises
+        `IndexLocked` naming the holder when `wait` is false and another process has it.
+        Nested use is a no-op, so `update` inside `writing` keeps the outer lock."""
+        if self.lock.held:
+            yield
+            return
+        try:
+            self.lock.acquire(wait=wait)
+        except IndexBusy as error:
+            raise IndexLocked(str(error)) from error
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def _vectors_changing(self) -> None:
+        """Called before SQLite's vectors change: the saved FAISS file stops matching them.
+
+        Deleting it (rather than trusting an id comparison later) matters because SQLite can
+        reuse the ids of deleted chunks: a stale file could hold the same ids, other vectors.
+        A run that is killed leaves no file, and the next open rebuilds it from SQLite."""
+        (self.directory / VECTORS_NAME).unlink(missing_ok=True)
 
     @property
     def model(self) -> IndexModel | None:
@@ -126,16 +159,17 @@ class SearchIndex:
         if self._vectors is None:
             model = self.model
             dimension = model.dimension if model else 0
-            loaded = VectorIndex.load(self.directory / VECTORS_NAME, dimension)
+            path = self.directory / VECTORS_NAME
+            before = _identity(path)
+            loaded = VectorIndex.load(path, dimension)
             stored_ids = self.store.vector_ids()
-            if loaded is not None and np.array_equal(loaded.ids(), stored_ids):
+            # An indexer deletes the file before changing SQLite: if it is still the same
+            # file after reading the ids, the ids were read before any change.
+            same_file = before is not None and before == _identity(path)
+            if loaded is not None and same_file and np.array_equal(loaded.ids(), stored_ids):
                 self._vectors = loaded
             else:
-                if len(stored_ids):
-                    self.notices.append(
-                        "the vector index was missing or out of date; rebuilt it from the database"
-                    )
-                self._vectors = self._rebuild_vectors(dimension)
+                self._vectors = self._rebuild_vectors(dimension, bool(len(stored_ids)))
         return self._vectors
 
     def roots(self) -> list[Path]:
@@ -143,22 +177,39 @@ class SearchIndex:
 
     def remove_root(self, root: Path) -> int:
         """Forget a root with its files, chunks and vectors; returns how many files it held."""
-        _ = self.vectors  # loaded before SQLite changes, as in `update`
-        found = self.store.remove_root(root)
-        if found is None:
+        if str(root) not in self.store.roots():
             known = ", ".join(self.store.roots()) or "none"
             raise IndexProblem(f"{root} is not a root of this index (roots: {known})")
-        files, chunk_ids = found
-        self.vectors.remove(chunk_ids)
-        self.vectors.save(self.directory / VECTORS_NAME)
+        with self.writing():
+            _ = self.vectors  # loaded before SQLite changes, as in `update`
+            self._vectors_changing()
+            files, chunk_ids = self.store.remove_root(root) or (0, [])
+            self.vectors.remove(chunk_ids)
+            self.vectors.save(self.directory / VECTORS_NAME)
         return files
 
-    def _rebuild_vectors(self, dimension: int) -> VectorIndex:
+    def _rebuild_vectors(self, dimension: int, say_so: bool) -> VectorIndex:
         rebuilt = VectorIndex(dimension)
         for ids, vectors in self.store.iter_vectors():
             rebuilt.add(ids, vectors)
-        if dimension:
-            rebuilt.save(self.directory / VECTORS_NAME)
+        # Only the lock holder writes the file: a search running beside an indexer keeps its
+        # rebuilt copy in memory, so it cannot overwrite the indexer's newer file.
+        mine = self.lock.held
+        if dimension and (mine or self.lock.try_acquire()):
+            try:
+                rebuilt.save(self.directory / VECTORS_NAME)
+            finally:
+                if not mine:
+                    self.lock.release()
+        elif say_so and (holder := self.lock.holder()):
+            self.notices.append(
+                f"process {holder} is updating the index; searching what it has stored so far"
+            )
+            return rebuilt
+        if say_so:
+            self.notices.append(
+                "the vector index was missing or out of date; rebuilt it from the database"
+            )
         return rebuilt
 
     # indexing
@@ -173,8 +224,9 @@ class SearchIndex:
                 f"this index was built with {current.model_id}, not {source.model_id}; "
                 "rerun with --rebuild to re-embed everything with the new model"
             )
-        self.store.clear()
-        (self.directory / VECTORS_NAME).unlink(missing_ok=True)
+        with self.writing():
+            self._vectors_changing()
+            self.store.clear()
         self._vectors = None
 
     def update(
@@ -185,8 +237,11 @@ class SearchIndex:
     ) -> IndexReport:
         """Bring the index up to date with `roots`: new and changed files are chunked and
         embedded, unchanged ones kept, vanished ones dropped."""
+        with self.writing():
+            return self._update(roots, embedder, progress or Progress())
+
+    def _update(self, roots: Sequence[Path], embedder: Embedder, progress: Progress) -> IndexReport:
         started = time.perf_counter()
-        progress = progress or Progress()
         current = self.model
         if current is None:
             self.store.set_model(
@@ -197,6 +252,7 @@ class SearchIndex:
             raise IndexProblem(f"this index was built with {current.model_id}")
         # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
         _ = self.vectors
+        self._vectors_changing()
         report = IndexReport(embedder.model_id)
         budget = min(CHUNK_TOKEN_BUDGET, embedder.max_tokens)
         for root in roots:
@@ -359,3 +415,11 @@ class SearchIndex:
             model=self.model,
             size_bytes=size,
         )
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size

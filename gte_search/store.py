@@ -129,7 +129,7 @@ class Store:
                 f"{self.path} was written by a newer gte-search (schema {version}); upgrade it"
             )
         for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db.conn:
+            with self.db.atomic():
                 migration(self.db)
                 self.set_meta("schema_version", str(number))
 
@@ -154,14 +154,14 @@ class Store:
         )
 
     def set_model(self, model: IndexModel) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.set_meta("model_id", model.model_id)
             self.set_meta("dimension", str(model.dimension))
             self.set_meta("pooling", model.pooling)
 
     def clear(self) -> None:
         """Drop every root, file, chunk and vector, keeping the schema (for --rebuild)."""
-        with self.db.conn:
+        with self.db.atomic():
             for table in ("vectors", "chunks", "files", "roots"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("DELETE FROM meta WHERE key != 'schema_version'")
@@ -172,7 +172,7 @@ class Store:
         existing = self.db.execute("SELECT id FROM roots WHERE path = ?", [str(root)]).fetchone()
         if existing:
             return int(existing[0])
-        with self.db.conn:
+        with self.db.atomic():
             return int(self.db["roots"].insert({"path": str(root), "added_at": _now()}).last_pk)
 
     def roots(self) -> list[str]:
@@ -186,7 +186,7 @@ class Store:
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Content is unchanged but the stat changed: remember the new stat."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["files"].update(file_id, {"size": size, "mtime_ns": mtime_ns})
 
     def replace_file(
@@ -203,7 +203,7 @@ class Store:
         vectors: np.ndarray | None = None,
     ) -> tuple[list[int], list[int]]:
         """Swap a file's chunks and vectors in one transaction; returns (removed, added) ids."""
-        with self.db.conn:
+        with self.db.atomic():
             existing = self.db.execute(
                 "SELECT id FROM files WHERE root_id = ? AND path = ?", [root_id, path]
             ).fetchone()
@@ -249,7 +249,7 @@ class Store:
     def remove_files(self, root_id: int, paths: Iterable[str]) -> list[int]:
         """Forget files that are gone from disk; returns the ids of their removed chunks."""
         removed: list[int] = []
-        with self.db.conn:
+        with self.db.atomic():
             for path in paths:
                 row = self.db.execute(
                     "SELECT id FROM files WHERE root_id = ? AND path = ?", [root_id, path]
@@ -262,7 +262,7 @@ class Store:
     def remove_root(self, root: Path) -> tuple[int, list[int]] | None:
         """Drop a root and everything under it in one transaction: (files, removed chunk ids),
         or None when it is not a root here."""
-        with self.db.conn:
+        with self.db.atomic():
             row = self.db.execute("SELECT id FROM roots WHERE path = ?", [str(root)]).fetchone()
             if row is None:
                 return None
