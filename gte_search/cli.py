@@ -19,10 +19,12 @@ from gte_search.config import DEFAULT_MODEL, INDEX_ENV, MODEL_ENV, default_index
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
-    from gte_search.index import IndexReport, IndexStatus, SearchIndex
+    from gte_search.index import IndexOptions, IndexReport, IndexStatus, SearchIndex
     from gte_search.models import ModelSource
     from gte_search.search import SearchHit
 
+# 1: the run finished, but some files could not be read (they are listed on stderr).
+EXIT_UNREADABLE = 1
 EXIT_USER_ERROR = 2
 
 
@@ -103,6 +105,14 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
 )
 @click.option("--rebuild", is_flag=True, help="Start over, re-embedding everything.")
 @click.option("--wait", is_flag=True, help="If another indexer is updating the index, wait for it.")
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Skip files larger than this many bytes.",
+)
+@click.option("--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files.")
 @trust_option
 @index_option
 def index(
@@ -110,6 +120,8 @@ def index(
     model: str | None,
     rebuild: bool,
     wait: bool,
+    max_file_size: int,
+    no_ignore: bool,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
@@ -122,8 +134,13 @@ def index(
                 fail("this index has no roots yet; give a PATH to index")
         if wait and (holder := search_index.lock.holder()):
             note(f"waiting for process {holder} to finish updating the index")
+        from gte_search.index import IndexOptions
+
+        options = IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
         with search_index.writing(wait=wait):
-            _index_locked(search_index, paths, model, rebuild, trust_remote_code)
+            report = _index_locked(search_index, paths, model, rebuild, trust_remote_code, options)
+    if report.problems:
+        sys.exit(EXIT_UNREADABLE)
 
 
 def _index_locked(
@@ -132,7 +149,8 @@ def _index_locked(
     model: str | None,
     rebuild: bool,
     trust_remote_code: bool,
-) -> None:
+    options: IndexOptions,
+) -> IndexReport:
     existing = search_index.model
     if model is None and existing is not None and not rebuild:
         model, named = existing.model_id, True
@@ -142,8 +160,9 @@ def _index_locked(
     search_index.check_model(source, rebuild=rebuild)
     embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
     with _progress_bar() as progress:
-        report = search_index.update(list(paths), embedder, progress)
+        report = search_index.update(list(paths), embedder, progress, options)
     _print_report(report, search_index)
+    return report
 
 
 @contextmanager
@@ -177,7 +196,7 @@ def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
     for line in search_index.notices:
         note(line)
     for problem in report.problems:
-        note(f"could not read {problem.path}: {problem.reason}")
+        note(f"could not read {inert(problem.path)}: {problem.reason}")
     click.echo(
         f"Indexed {report.files_indexed} files ({report.files_added} added, "
         f"{report.files_changed} changed, {report.files_unchanged} unchanged, "
@@ -347,7 +366,7 @@ def status(as_json: bool, skipped: bool, index_dir: Path | None) -> None:
     click.echo(f"size:      {info.size_bytes / 1_048_576:.1f} MiB")
     if skipped:
         for item in info.skipped:
-            click.echo(f"  {item.root}/{item.path}: {item.reason}")
+            click.echo(f"  {item.root}/{inert(item.path)}: {item.reason}")
 
 
 def _status_dict(info: IndexStatus) -> dict[str, object]:

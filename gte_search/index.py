@@ -6,6 +6,7 @@ FAISS directly.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from gte_search.vectors import VectorIndex
 from indexer.chunk import chunk_file
 from indexer.chunks import Chunk
 from indexer.languages import language_for
-from indexer.read import Skipped, SourceText, read_source
+from indexer.read import DEFAULT_MAX_FILE_BYTES, VANISHED, Skipped, SourceText, read_source
 from indexer.walk import WalkedFile, WalkProblem, walk
 
 if TYPE_CHECKING:
@@ -66,6 +67,18 @@ class IndexReport:
     @property
     def files_indexed(self) -> int:
         return self.files_added + self.files_changed
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How files are found and read; a run's choice, not remembered by the index."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    use_ignore_files: bool = True
+
+
+# Skip reasons that a later run may find gone although the file's stat is unchanged.
+_TRANSIENT_REASONS = ("unreadable", "not a regular file", "symlink")
 
 
 @dataclass(frozen=True)
@@ -234,13 +247,17 @@ class SearchIndex:
         roots: Sequence[Path],
         embedder: Embedder,
         progress: Progress | None = None,
+        options: IndexOptions | None = None,
     ) -> IndexReport:
         """Bring the index up to date with `roots`: new and changed files are chunked and
-        embedded, unchanged ones kept, vanished ones dropped."""
+        embedded, unchanged ones kept, vanished ones dropped. Files that could not be read
+        are recorded with their reason and listed in the report's `problems`."""
         with self.writing():
-            return self._update(roots, embedder, progress or Progress())
+            return self._update(roots, embedder, progress or Progress(), options or IndexOptions())
 
-    def _update(self, roots: Sequence[Path], embedder: Embedder, progress: Progress) -> IndexReport:
+    def _update(
+        self, roots: Sequence[Path], embedder: Embedder, progress: Progress, options: IndexOptions
+    ) -> IndexReport:
         started = time.perf_counter()
         current = self.model
         if current is None:
@@ -256,7 +273,7 @@ class SearchIndex:
         report = IndexReport(embedder.model_id)
         budget = min(CHUNK_TOKEN_BUDGET, embedder.max_tokens)
         for root in roots:
-            self._update_root(root.resolve(), embedder, budget, progress, report)
+            self._update_root(root.resolve(), embedder, budget, progress, report, options)
         self.vectors.save(self.directory / VECTORS_NAME)
         report.seconds = time.perf_counter() - started
         return report
@@ -268,6 +285,7 @@ class SearchIndex:
         budget: int,
         progress: Progress,
         report: IndexReport,
+        options: IndexOptions,
     ) -> None:
         if not root.is_dir():
             if str(root) not in self.store.roots():
@@ -276,17 +294,26 @@ class SearchIndex:
             reason = f"root is missing; drop it with: gte-search remove {root}"
             report.problems.append(WalkProblem(str(root), reason))
             return
-        found = list(walk(root, excluded_paths=(self.directory,)))
+        found = [
+            _storable(item)
+            for item in walk(
+                root, use_ignore_files=options.use_ignore_files, excluded_paths=(self.directory,)
+            )
+        ]
         files = [item for item in found if isinstance(item, WalkedFile)]
         if not files and str(root) not in self.store.roots():
             raise IndexProblem(f"{root} holds no files to index")
         root_id = self.store.add_root(root)
         known = self.store.file_states(root_id)
-        report.problems += [item for item in found if isinstance(item, WalkProblem)]
+        for problem in (item for item in found if isinstance(item, WalkProblem)):
+            self._record_skip(root_id, problem.path, 0, 0, problem.reason, known, report)
+            if problem.unreadable:
+                report.problems.append(problem)
         progress.start_root(root, len(files))
         pending: list[_PreparedFile] = []
         for item in files:
-            prepared = self._prepare(root_id, item, known.get(item.path), budget, report)
+            state = known.get(item.path)
+            prepared = self._prepare(root_id, item, state, budget, report, options, known)
             if prepared is None:
                 progress.advance(1)
                 continue
@@ -297,7 +324,7 @@ class SearchIndex:
                 pending = []
         self._embed_and_store(pending, embedder, report)
         progress.advance(len(pending))
-        vanished = set(known) - {item.path for item in files}
+        vanished = set(known) - {item.path for item in found}
         self.vectors.remove(self.store.remove_files(root_id, vanished))
         report.files_removed += len(vanished)
 
@@ -308,31 +335,61 @@ class SearchIndex:
         state: FileState | None,
         budget: int,
         report: IndexReport,
+        options: IndexOptions,
+        known: dict[str, FileState],
     ) -> _PreparedFile | None:
         """Read and chunk a file that changed; None when there is nothing to embed."""
-        if state and (state.size, state.mtime_ns) == (item.size, item.mtime_ns):
+        if state and not _needs_reading(state, item, options.max_file_bytes):
             report.files_unchanged += 1
             return None
-        source = read_source(item.absolute)
+        source = read_source(item.absolute, options.max_file_bytes)
+        if isinstance(source, Skipped) and source.reason == VANISHED:
+            # Deleted between the walk and now: as if the walk had not seen it.
+            if state:
+                self.vectors.remove(self.store.remove_files(root_id, [item.path]))
+                report.files_removed += 1
+            return None
         if isinstance(source, Skipped):
-            removed, _ = self.store.replace_file(
-                root_id,
-                item.path,
-                size=item.size,
-                mtime_ns=item.mtime_ns,
-                content_hash=None,
-                language=language_for(item.path),
-                skip_reason=source.reason,
-            )
-            self.vectors.remove(removed)
-            report.files_skipped += 1
+            reason = source.reason
+            self._record_skip(root_id, item.path, item.size, item.mtime_ns, reason, known, report)
+            if reason.startswith("unreadable"):
+                report.problems.append(WalkProblem(item.path, reason))
             return None
         if state and state.content_hash == source.content_hash:
-            self.store.touch_file(state.id, item.size, item.mtime_ns)
+            self.store.touch_file(state.id, source.size, source.mtime_ns)
             report.files_unchanged += 1
             return None
         chunks = chunk_file(item.path, source.text, budget)
         return _PreparedFile(root_id, item, source, chunks, is_new=state is None)
+
+    def _record_skip(
+        self,
+        root_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        reason: str,
+        known: dict[str, FileState],
+        report: IndexReport,
+    ) -> None:
+        report.files_skipped += 1
+        state = known.get(path)
+        if (
+            state
+            and state.skip_reason == reason
+            and (state.size, state.mtime_ns) == (size, mtime_ns)
+        ):
+            return  # recorded by an earlier run
+        removed, _ = self.store.replace_file(
+            root_id,
+            path,
+            size=size,
+            mtime_ns=mtime_ns,
+            content_hash=None,
+            language=language_for(path),
+            skip_reason=reason,
+        )
+        self.vectors.remove(removed)
 
     def _embed_and_store(
         self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport
@@ -350,8 +407,8 @@ class SearchIndex:
             removed, added = self.store.replace_file(
                 prepared.root_id,
                 prepared.file.path,
-                size=prepared.file.size,
-                mtime_ns=prepared.file.mtime_ns,
+                size=prepared.source.size,
+                mtime_ns=prepared.source.mtime_ns,
                 content_hash=prepared.source.content_hash,
                 language=language_for(prepared.file.path),
                 skip_reason=None,
@@ -423,3 +480,29 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _needs_reading(state: FileState, item: WalkedFile, max_bytes: int) -> bool:
+    """Whether a known file must be read again: its stat changed, or its last reading may
+    come out differently now (it was unreadable, or the size limit changed)."""
+    if (state.size, state.mtime_ns) != (item.size, item.mtime_ns):
+        return True
+    reason = state.skip_reason
+    if reason is None:
+        return item.size > max_bytes
+    if reason.startswith("too large"):
+        return item.size <= max_bytes
+    return reason.startswith(_TRANSIENT_REASONS)
+
+
+def _storable(item: WalkedFile | WalkProblem) -> WalkedFile | WalkProblem:
+    """SQLite text must be UTF-8, and os.walk hands undecodable names over with surrogate
+    escapes. Such a file is recorded, skipped, under its name with `\\xNN` escapes."""
+    try:
+        item.path.encode("utf-8")
+        return item
+    except UnicodeEncodeError:
+        shown = os.fsencode(item.path).decode("utf-8", "backslashreplace")
+    if isinstance(item, WalkProblem):
+        return WalkProblem(shown, item.reason, item.unreadable)
+    return WalkProblem(shown, "file name is not valid UTF-8", unreadable=False)

@@ -40,6 +40,7 @@ class FileState:
     size: int
     mtime_ns: int
     content_hash: str | None
+    skip_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,9 @@ class Store:
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, content_hash FROM files WHERE root_id = ?", [root_id]
+            "SELECT id, path, size, mtime_ns, content_hash, skip_reason FROM files "
+            "WHERE root_id = ?",
+            [root_id],
         )
         return {row[1]: FileState(*row) for row in rows}
 

@@ -69,6 +69,7 @@ def test_a_vanished_root_is_reported_not_fatal(
     other = Path(shutil.copytree(small_repo, tmp_path / "other"))
     assert _index(str(small_repo), str(other), "--model", str(tiny_model), "--index", index)[0] == 0
     shutil.rmtree(other)
-    _, out, err = _index("--index", index)
+    code, out, err = _index("--index", index)
+    assert code == 1  # finished, but something could not be read
     assert "gte-search remove" in err and str(other) in err
     assert "2 unchanged" in out
