@@ -260,3 +260,21 @@ def test_tui_help_imports_neither_torch_nor_textual() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "--index" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+async def test_reindex_picks_up_new_files_while_search_works(
+    indexed: Path, small_repo: Path
+) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "backoff")
+        before = app.status_info
+        assert before is not None
+        (small_repo / "pkg" / "cookies.py").write_text("def parse_cookie(header):\n    pass\n")
+        await pilot.press("ctrl+r")
+        await type_query(pilot, "parse cookie")  # searching goes on meanwhile
+        await settle(pilot)
+        assert not app.indexing
+        assert app.status_info is not None and app.status_info.files == before.files + 1
+        await type_query(pilot, "parse cookie header")
+        assert "pkg/cookies.py" in {hit.path for hit in app.hits}

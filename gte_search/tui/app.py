@@ -172,7 +172,7 @@ class SearchApp(App[None]):
 
     async def on_mount(self) -> None:
         table = self.query_one("#results", DataTable)
-        table.add_columns("#", "score", "location", "symbol", "kind", "lang")
+        table.add_columns("#", "score", "location", "symbol", "kind")
         self.show_filters()
         self.query_one("#query", Input).focus()
         await self.open_index()
@@ -249,10 +249,9 @@ class SearchApp(App[None]):
             table.add_row(
                 Text(str(rank), justify="right"),
                 Text(f"{hit.score:.3f}", style="green"),
-                Text(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold"),
-                Text(safe_text(hit.symbol or "")),
-                Text("◆ code" if hit.kind == "code" else "¶ doc", style="dim"),
-                Text(hit.language, style="dim"),
+                Text(_tail(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 28)),
+                Text(_head(safe_text(hit.symbol or ""), 16), style="bold"),
+                Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
             )
         if hits:
             table.move_cursor(row=0)
@@ -403,6 +402,14 @@ class SearchApp(App[None]):
         self.indexing = False
         self.query_one("#indexing").display = False
         self.notify(safe_text(message), severity="error", markup=False, timeout=10)
+
+
+def _tail(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _head(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _display_path(hit: SearchHit) -> str:
