@@ -278,3 +278,49 @@ async def test_reindex_picks_up_new_files_while_search_works(
         assert app.status_info is not None and app.status_info.files == before.files + 1
         await type_query(pilot, "parse cookie header")
         assert "pkg/cookies.py" in {hit.path for hit in app.hits}
+
+
+# Appearance. Snapshots live in tests/__snapshots__/test_tui/; after an intended change of
+# look, review and refresh them with: python -m pytest tests/test_tui.py --snapshot-update
+
+
+def snapshot_app(index_dir: Path) -> SearchApp:
+    # Latency varies from run to run, so snapshots leave it out (new_app: show_latency=False).
+    return new_app(index_dir)
+
+
+@pytest.fixture
+def plain_index(tmp_path: Path, small_repo: Path, tiny_model: Path) -> Path:
+    build_index(tmp_path / "index", [small_repo], tiny_model)
+    return tmp_path / "index"
+
+
+def test_snapshot_main_screen_with_results(plain_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "lang:py compute backoff")
+        app = pilot.app
+        assert isinstance(app, SearchApp)
+        symbols = [hit.symbol for hit in app.hits]
+        await pilot.press(*["down"] * symbols.index("compute_backoff"))
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_doc_hit(plain_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "kind:doc how do I install the package")
+
+    assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_empty_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the screen names the index folder as given: "no-index"
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+
+    app = snapshot_app(Path("no-index"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -31,6 +31,9 @@ ANSWER_STYLE = "bold reverse"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[*_])|\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.)\s)")
 
+# Markdown ATX headings, and the underline/overline rows of setext and reST headings.
+_NOT_PROSE = re.compile(r"\s{0,3}#{1,6}(\s|$)|\s*([=\-~^*+#`'\".:_])\2{2,}\s*$")
+
 
 class HitPathError(Exception):
     """A hit whose file resolves outside the root it was indexed under."""
@@ -108,7 +111,10 @@ def code_preview(hit: SearchHit, query: str) -> tuple[RenderableType, int]:
 
 
 def split_sentences(paragraph: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(paragraph) if part.strip()]
+    """Sentences and list items of a paragraph; headings and rule lines are not sentences
+    (the heading path is shown anyway)."""
+    body = "\n".join(line for line in paragraph.split("\n") if not _NOT_PROSE.match(line))
+    return [part.strip() for part in _SENTENCE_END.split(body) if part.strip()]
 
 
 def best_sentences(text: str, query: str, count: int = 2) -> list[str]:
