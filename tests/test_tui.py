@@ -224,7 +224,7 @@ async def test_hostile_content_is_inert(indexed: Path) -> None:
         assert "[bold red]markup[/]" in text
         assert "\\x1b]0;owned title\\x07" in text
         assert "\x1b" not in text and "\x07" not in text
-        preview = rendered(hit_preview(hit, "pwned")[0])
+        preview = rendered(hit_preview(hit, "pwned").body)
         assert "\x1b" not in preview and "[bold red]markup[/]" in preview
 
 

@@ -160,10 +160,10 @@ class SearchApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search code and docs…  (? for keys)", id="query")
         yield Static(id="filters")
-        with Horizontal(id="body"):
-            yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="preview-pane"):
-                yield Static(id="preview")
+        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Static(id="preview-title")
+        with VerticalScroll(id="preview-pane"):
+            yield Static(id="preview")
         with Horizontal(id="indexing"):
             yield Static(id="indexing-label")
             yield ProgressBar(id="progress", show_eta=False)
@@ -249,8 +249,8 @@ class SearchApp(App[None]):
             table.add_row(
                 Text(str(rank), justify="right"),
                 Text(f"{hit.score:.3f}", style="green"),
-                Text(_tail(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 28)),
-                Text(_head(safe_text(hit.symbol or ""), 16), style="bold"),
+                Text(_tail(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
+                Text(_head(safe_text(hit.symbol or ""), 40), style="bold"),
                 Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
             )
         if hits:
@@ -266,16 +266,19 @@ class SearchApp(App[None]):
         return self.hits[row] if 0 <= row < len(self.hits) else None
 
     def show_preview(self) -> None:
-        preview = self.query_one("#preview", Static)
+        body = self.query_one("#preview", Static)
+        title = self.query_one("#preview-title", Static)
         hit = self.selected_hit()
         if hit is None:
-            preview.update(Text("No results." if self.hits == [] and self.query_text else ""))
+            title.update(Text("No results." if self.query_text else ""))
+            body.update(Text(""))
             return
-        renderable, row = hit_preview(hit, self.query_text)
-        preview.update(renderable)
-        # The header takes one row; keep a few lines of context above the hit.
+        preview = hit_preview(hit, self.query_text)
+        title.update(preview.title)
+        body.update(preview.body)
+        # Keep a few lines of context above the hit.
         pane = self.query_one("#preview-pane", VerticalScroll)
-        self.call_after_refresh(pane.scroll_to, y=max(0, row + 1 - 3), animate=False)
+        self.call_after_refresh(pane.scroll_to, y=max(0, preview.row - 3), animate=False)
 
     query_text = ""
 

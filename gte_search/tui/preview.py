@@ -83,8 +83,15 @@ def file_window(hit: SearchHit, context: int = CONTEXT_LINES) -> FileWindow:
     return FileWindow(first, lines[first - 1 : last], from_index=False)
 
 
-def code_preview(hit: SearchHit, query: str) -> tuple[RenderableType, int]:
-    """The file around a code hit, highlighted, and the row of the hit's first line in it."""
+@dataclass(frozen=True)
+class Preview:
+    title: Text  # the hit's location, kind and language
+    body: RenderableType
+    row: int  # the body's row where the hit starts, to scroll to
+
+
+def code_preview(hit: SearchHit, query: str) -> Preview:
+    """The file around a code hit, highlighted, the hit's lines marked."""
     window = file_window(hit)
     code = "\n".join(window.lines)
     syntax = Syntax(
@@ -106,8 +113,8 @@ def code_preview(hit: SearchHit, query: str) -> tuple[RenderableType, int]:
         syntax.stylize_range(HIT_LINE_STYLE, (line, 0), (line, len(window.lines[row])))
         for start, end in term_spans(window.lines[row], terms):
             syntax.stylize_range(TERM_STYLE, (line, start), (line, end))
-    header = _header(hit, window.from_index)
-    return Group(header, syntax), max(0, hit.start_line - window.first_line)
+    row = max(0, hit.start_line - window.first_line)
+    return Preview(_header(hit, window.from_index), syntax, row)
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -137,24 +144,24 @@ def best_sentences(text: str, query: str, count: int = 2) -> list[str]:
 
 def _emphasise(markdown: str, sentence: str) -> str:
     """Wrap `sentence` in ** when that cannot break the Markdown around it."""
-    if any(mark in sentence for mark in "*_`\n") or sentence.startswith(("#", "-", "+", ">")):
+    if "*" in sentence or sentence.count("`") % 2 or sentence.startswith(("#", "-", "+", ">")):
         return markdown
     return markdown.replace(sentence, f"**{sentence}**", 1)
 
 
-def doc_preview(hit: SearchHit, query: str) -> RenderableType:
+def doc_preview(hit: SearchHit, query: str) -> Preview:
     """A doc hit as Markdown under its heading path, the best-matching sentences emphasised
     and repeated above it, so the answer is what the eye lands on."""
     text = safe_text(hit.text)
     answers = best_sentences(text, query)
-    parts: list[RenderableType] = [_header(hit, from_index=False)]
+    parts: list[RenderableType] = []
     if hit.symbol:
         parts.append(Text(safe_text(hit.symbol), style="bold"))
     terms = query_terms(query)
     for sentence in answers:
         line = Text("▌ ", style="bold")
-        body = Text(sentence)
-        for start, end in term_spans(sentence, terms):
+        body = Text(" ".join(sentence.split()))
+        for start, end in term_spans(body.plain, terms):
             body.stylize(TERM_STYLE, start, end)
         line.append_text(body)
         parts.append(line)
@@ -163,7 +170,7 @@ def doc_preview(hit: SearchHit, query: str) -> RenderableType:
     for sentence in answers:
         text = _emphasise(text, sentence)
     parts.append(Markdown(text, hyperlinks=False, code_theme=SYNTAX_THEME))
-    return Group(*parts)
+    return Preview(_header(hit, from_index=False), Group(*parts), 0)
 
 
 def _header(hit: SearchHit, from_index: bool) -> Text:
@@ -174,8 +181,5 @@ def _header(hit: SearchHit, from_index: bool) -> Text:
     return header
 
 
-def hit_preview(hit: SearchHit, query: str) -> tuple[RenderableType, int]:
-    """The preview for any hit, and the row to scroll to."""
-    if hit.kind == "doc":
-        return doc_preview(hit, query), 0
-    return code_preview(hit, query)
+def hit_preview(hit: SearchHit, query: str) -> Preview:
+    return doc_preview(hit, query) if hit.kind == "doc" else code_preview(hit, query)
