@@ -324,3 +324,11 @@ def test_snapshot_empty_index(
 
     app = snapshot_app(Path("no-index"))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_no_color_is_respected(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "backoff")
+        assert app.no_color and app.hits
