@@ -19,7 +19,6 @@ from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
 from gte_search.search import SearchHit
 from gte_search.tui import SearchApp, make_app
-from gte_search.tui.app import EmptyIndexScreen, HelpScreen
 from gte_search.tui.editor import editor_command, user_editor
 from gte_search.tui.preview import (
     HitPathError,
@@ -28,6 +27,7 @@ from gte_search.tui.preview import (
     resolve_hit_path,
     safe_text,
 )
+from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 
 HOSTILE = (
     "def pwned():\n"
@@ -332,3 +332,13 @@ async def test_no_color_is_respected(indexed: Path, monkeypatch: pytest.MonkeyPa
     async with app.run_test(size=SIZE) as pilot:
         await type_query(pilot, "backoff")
         assert app.no_color and app.hits
+
+
+def test_no_arguments_outside_a_terminal_prints_help() -> None:
+    from click.testing import CliRunner
+
+    from gte_search.cli import main
+
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0
+    assert "tui" in result.output and "Search interactively" in result.output

@@ -17,8 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
@@ -28,79 +27,17 @@ from gte_search.search import SearchHit
 from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
 from gte_search.tui.editor import editor_command, user_editor
 from gte_search.tui.preview import HitPathError, hit_preview, resolve_hit_path, safe_text
+from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
 
 DEBOUNCE_SECONDS = 0.25
 RESULTS = 25
 KIND_CYCLE: tuple[str | None, ...] = (None, "code", "doc")
 KIND_LABEL = {None: "all", "code": "code", "doc": "docs"}
 
-KEYS = (
-    ("type", "search as you type; filters: lang:go path:internal/* kind:doc root:NAME"),
-    ("↑ ↓", "move through the results (from the search box too)"),
-    ("enter", "open the selected hit in $VISUAL / $EDITOR at its line"),
-    ("ctrl+y", "copy path:line of the selected hit"),
-    ("ctrl+t", "show all / code / docs"),
-    ("ctrl+r", "re-index the roots (search keeps working)"),
-    ("tab", "move between the search box, results and preview"),
-    ("escape", "back to the search box"),
-    ("? / f1", "this help"),
-    ("ctrl+q", "quit"),
-)
-
-
-def short_path(path: str) -> str:
-    """A path for display: `~` for the home folder."""
-    home = str(Path.home())
-    return "~" + path[len(home) :] if path == home or path.startswith(home + os.sep) else path
-
 
 def model_name(model_id: str) -> str:
     """A hub id as is; a local model folder by its name (its full path is long and private)."""
     return Path(model_id).name if model_id.startswith(("/", ".", "~")) else model_id
-
-
-class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [("escape,q,question_mark,f1", "dismiss", "close")]
-
-    def compose(self) -> ComposeResult:
-        table = Text()
-        for key, meaning in KEYS:
-            table.append(f"{key:>8}  ", style="bold")
-            table.append(f"{meaning}\n")
-        with Vertical(id="help"):
-            yield Static(Text("gte-search keys", style="bold"))
-            yield Static(table)
-            yield Static(Text("escape closes", style="dim"))
-
-
-class EmptyIndexScreen(ModalScreen[Path | None]):
-    """Shown when there is no index yet (or an empty one): how to make one, or make it now."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "dismiss", "skip")]
-
-    def __init__(self, index_dir: Path) -> None:
-        super().__init__()
-        self.index_dir = index_dir
-
-    def compose(self) -> ComposeResult:
-        message = Text("Nothing indexed yet\n\n", style="bold")
-        message.append(f"The index at {short_path(str(self.index_dir))} is empty or missing.\n")
-        message.append("Index a project from a shell with\n\n")
-        message.append("    gte-search index PATH\n\n", style="bold")
-        message.append("or type a folder to index now and press enter:")
-        with Vertical(id="empty"):
-            yield Static(message)
-            yield Input(placeholder="path to a project, e.g. ~/src/myproject", id="index-path")
-            yield Static(Text("", style="red"), id="empty-error")
-
-    @on(Input.Submitted, "#index-path")
-    def submitted(self, event: Input.Submitted) -> None:
-        path = Path(event.value.strip()).expanduser()
-        if not event.value.strip() or not path.is_dir():
-            error = Text(f"{safe_text(event.value)!s} is not a folder", style="red")
-            self.query_one("#empty-error", Static).update(error)
-            return
-        self.dismiss(path.resolve())
 
 
 class _AppProgress(Progress):
