@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ from indexer.walk import WalkedFile, WalkProblem, walk
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
     from gte_search.models import ModelSource
+
+Chunker = Callable[[str, str], list[Chunk]]  # (path, text) -> chunks
 
 DATABASE_NAME = "index.db"
 VECTORS_NAME = "vectors.faiss"
@@ -271,9 +274,14 @@ class SearchIndex:
         _ = self.vectors
         self._vectors_changing()
         report = IndexReport(embedder.model_id)
-        budget = min(CHUNK_TOKEN_BUDGET, embedder.max_tokens)
+        # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
+        chunker = partial(
+            chunk_file,
+            max_tokens=min(CHUNK_TOKEN_BUDGET, embedder.max_tokens),
+            count_lines=embedder.count_line_tokens,
+        )
         for root in roots:
-            self._update_root(root.resolve(), embedder, budget, progress, report, options)
+            self._update_root(root.resolve(), embedder, chunker, progress, report, options)
         self.vectors.save(self.directory / VECTORS_NAME)
         report.seconds = time.perf_counter() - started
         return report
@@ -282,7 +290,7 @@ class SearchIndex:
         self,
         root: Path,
         embedder: Embedder,
-        budget: int,
+        chunker: Chunker,
         progress: Progress,
         report: IndexReport,
         options: IndexOptions,
@@ -313,7 +321,7 @@ class SearchIndex:
         pending: list[_PreparedFile] = []
         for item in files:
             state = known.get(item.path)
-            prepared = self._prepare(root_id, item, state, budget, report, options, known)
+            prepared = self._prepare(root_id, item, state, chunker, report, options, known)
             if prepared is None:
                 progress.advance(1)
                 continue
@@ -333,7 +341,7 @@ class SearchIndex:
         root_id: int,
         item: WalkedFile,
         state: FileState | None,
-        budget: int,
+        chunker: Chunker,
         report: IndexReport,
         options: IndexOptions,
         known: dict[str, FileState],
@@ -359,7 +367,7 @@ class SearchIndex:
             self.store.touch_file(state.id, source.size, source.mtime_ns)
             report.files_unchanged += 1
             return None
-        chunks = chunk_file(item.path, source.text, budget)
+        chunks = chunker(item.path, source.text)
         return _PreparedFile(root_id, item, source, chunks, is_new=state is None)
 
     def _record_skip(
