@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gte_search.pipeline import StageTimer, read_ahead
 from gte_search.query import SearchFilters
 from gte_search.search import SearchHit
 from gte_search.store import FileState, IndexModel, SkippedFile, Store, StoreError, text_hash
-from gte_search.vectors import VectorIndex
+from gte_search.vectors import KINDS, VectorIndex
 from indexer.chunk import chunk_file
 from indexer.chunks import Chunk
 from indexer.languages import language_for
@@ -37,6 +38,9 @@ VECTORS_NAME = "vectors.faiss"
 EMBED_GROUP_CHUNKS = 256
 # GTE models are trained on 512-token inputs; longer chunks would be truncated by the model.
 CHUNK_TOKEN_BUDGET = 512
+# Files read and chunked ahead of the one being stored, in a background thread; 0 turns the
+# overlap off.
+READ_AHEAD_FILES = 64
 
 
 class IndexProblem(Exception):
@@ -54,6 +58,9 @@ class IndexReport:
     chunks_reused: int = 0
     seconds: float = 0.0
     problems: list[WalkProblem] = field(default_factory=list)
+    # Seconds per stage: walk, parse (read + chunk, overlapped with embedding in a background
+    # thread), embed, store (SQLite), faiss (add, remove, save, rebuild).
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def chunks(self) -> int:
@@ -77,6 +84,21 @@ class Progress:
     def start_root(self, root: Path, files: int) -> None: ...
 
     def advance(self, files: int) -> None: ...
+
+
+# What the read-ahead thread hands over: the file's text (or why it is skipped), and its
+# chunks when its content changed.
+_Parsed = tuple[SourceText | Skipped, list[Chunk] | None]
+
+
+def _read_and_chunk(item: WalkedFile, state: FileState | None, chunker: Chunker) -> _Parsed | None:
+    """Read and chunk a file off the main thread (no SQLite here); None when unchanged."""
+    if state and (state.size, state.mtime_ns) == (item.size, item.mtime_ns):
+        return None
+    source = read_source(item.absolute)
+    if isinstance(source, Skipped) or (state and state.content_hash == source.content_hash):
+        return source, None
+    return source, chunker(item.path, source.text)
 
 
 @dataclass
@@ -136,9 +158,8 @@ class SearchIndex:
         return self._vectors
 
     def _rebuild_vectors(self, dimension: int) -> VectorIndex:
-        rebuilt = VectorIndex(dimension)
-        for ids, vectors in self.store.iter_vectors():
-            rebuilt.add(ids, vectors)
+        kind = self.store.get_meta("faiss") or "auto"
+        rebuilt = VectorIndex.build(dimension, self.store.iter_vectors(), kind)
         if dimension:
             rebuilt.save(self.directory / VECTORS_NAME)
         return rebuilt
@@ -164,9 +185,12 @@ class SearchIndex:
         roots: Sequence[Path],
         embedder: Embedder,
         progress: Progress | None = None,
+        *,
+        vector_kind: str | None = None,
     ) -> IndexReport:
         """Bring the index up to date with `roots`: new and changed files are chunked and
-        embedded, unchanged ones kept, vanished ones dropped."""
+        embedded, unchanged ones kept, vanished ones dropped. `vector_kind` (one of
+        `vectors.KINDS`) sets the FAISS index type for this and later runs."""
         started = time.perf_counter()
         progress = progress or Progress()
         current = self.model
@@ -177,9 +201,16 @@ class SearchIndex:
             self._vectors = None
         elif current.model_id != embedder.model_id:
             raise IndexProblem(f"this index was built with {current.model_id}")
-        # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
-        _ = self.vectors
+        if vector_kind is not None:
+            if vector_kind not in KINDS:
+                raise IndexProblem(f"unknown vector index type {vector_kind!r}")
+            self.store.set_meta("faiss", vector_kind)
+        self.store.set_meta("precision", getattr(embedder, "precision", "fp32"))
         report = IndexReport(embedder.model_id)
+        timer = StageTimer(report.stages)
+        # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
+        with timer("faiss"):
+            _ = self.vectors
         # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
         chunker = partial(
             chunk_file,
@@ -188,7 +219,11 @@ class SearchIndex:
         )
         for root in roots:
             self._update_root(root.resolve(), embedder, chunker, progress, report)
-        self.vectors.save(self.directory / VECTORS_NAME)
+        with timer("faiss"):
+            if self.vectors.wants(self.store.get_meta("faiss") or "auto"):
+                self.vectors.save(self.directory / VECTORS_NAME)
+            else:  # crossed the flat/IVF threshold, or asked for the other type
+                self._vectors = self._rebuild_vectors(self.vectors.dimension)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -202,7 +237,9 @@ class SearchIndex:
     ) -> None:
         if not root.is_dir():
             raise IndexProblem(f"{root} is not a directory")
-        found = list(walk(root, excluded_paths=(self.directory,)))
+        timer = StageTimer(report.stages)
+        with timer("walk"):
+            found = list(walk(root, excluded_paths=(self.directory,)))
         files = [item for item in found if isinstance(item, WalkedFile)]
         if not files and str(root) not in self.store.roots():
             raise IndexProblem(f"{root} holds no files to index")
@@ -211,8 +248,13 @@ class SearchIndex:
         report.problems += [item for item in found if isinstance(item, WalkProblem)]
         progress.start_root(root, len(files))
         pending: list[_PreparedFile] = []
-        for item in files:
-            prepared = self._prepare(root_id, item, known.get(item.path), chunker, report)
+
+        def read(item: WalkedFile) -> _Parsed | None:
+            with timer("parse"):
+                return _read_and_chunk(item, known.get(item.path), chunker)
+
+        for item, parsed in read_ahead(files, read, READ_AHEAD_FILES):
+            prepared = self._prepare(root_id, item, known.get(item.path), chunker, report, parsed)
             if prepared is None:
                 progress.advance(1)
                 continue
@@ -224,7 +266,10 @@ class SearchIndex:
         self._embed_and_store(pending, embedder, report)
         progress.advance(len(pending))
         vanished = set(known) - {item.path for item in files}
-        self.vectors.remove(self.store.remove_files(root_id, vanished))
+        with timer("store"):
+            removed = self.store.remove_files(root_id, vanished)
+        with timer("faiss"):
+            self.vectors.remove(removed)
         report.files_removed += len(vanished)
 
     def _prepare(
@@ -234,12 +279,14 @@ class SearchIndex:
         state: FileState | None,
         chunker: Chunker,
         report: IndexReport,
+        parsed: _Parsed | None = None,
     ) -> _PreparedFile | None:
-        """Read and chunk a file that changed; None when there is nothing to embed."""
+        """Read and chunk a file that changed (or take `parsed`, read ahead); None when there
+        is nothing to embed."""
         if state and (state.size, state.mtime_ns) == (item.size, item.mtime_ns):
             report.files_unchanged += 1
             return None
-        source = read_source(item.absolute)
+        source = parsed[0] if parsed else read_source(item.absolute)
         if isinstance(source, Skipped):
             removed, _ = self.store.replace_file(
                 root_id,
@@ -257,35 +304,43 @@ class SearchIndex:
             self.store.touch_file(state.id, item.size, item.mtime_ns)
             report.files_unchanged += 1
             return None
-        return _PreparedFile(root_id, item, source, chunker(item.path, source.text))
+        chunks = parsed[1] if parsed else None
+        if chunks is None:
+            chunks = chunker(item.path, source.text)
+        return _PreparedFile(root_id, item, source, chunks)
 
     def _embed_and_store(
         self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport
     ) -> None:
+        timer = StageTimer(report.stages)
         texts = {text_hash(c.embedding_text): c.embedding_text for p in pending for c in p.chunks}
-        known = self.store.vectors_for_texts(texts)
+        with timer("store"):
+            known = self.store.vectors_for_texts(texts)
         # Identical texts (licence headers, repeated boilerplate) are embedded once.
         missing = [digest for digest in texts if digest not in known]
-        fresh = embedder.embed([texts[digest] for digest in missing])
+        with timer("embed"):
+            fresh = embedder.embed([texts[digest] for digest in missing])
         known.update(zip(missing, fresh, strict=True))
         report.chunks_embedded += len(missing)
         for prepared in pending:
             hashes = [text_hash(c.embedding_text) for c in prepared.chunks]
             matrix = np.stack([known[h] for h in hashes]) if hashes else None
-            removed, added = self.store.replace_file(
-                prepared.root_id,
-                prepared.file.path,
-                size=prepared.file.size,
-                mtime_ns=prepared.file.mtime_ns,
-                content_hash=prepared.source.content_hash,
-                language=language_for(prepared.file.path),
-                skip_reason=None,
-                chunks=prepared.chunks,
-                vectors=matrix,
-            )
-            self.vectors.remove(removed)
-            if matrix is not None:
-                self.vectors.add(np.array(added, dtype=np.int64), matrix)
+            with timer("store"):
+                removed, added = self.store.replace_file(
+                    prepared.root_id,
+                    prepared.file.path,
+                    size=prepared.file.size,
+                    mtime_ns=prepared.file.mtime_ns,
+                    content_hash=prepared.source.content_hash,
+                    language=language_for(prepared.file.path),
+                    skip_reason=None,
+                    chunks=prepared.chunks,
+                    vectors=matrix,
+                )
+            with timer("faiss"):
+                self.vectors.remove(removed)
+                if matrix is not None:
+                    self.vectors.add(np.array(added, dtype=np.int64), matrix)
             report.files_indexed += 1
         report.chunks_reused += sum(len(p.chunks) for p in pending) - len(missing)
 
