@@ -105,10 +105,12 @@ def _resolve(model: str, *, named_by_user: bool) -> ModelSource:
     return source
 
 
-def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
+def _load_embedder(
+    source: ModelSource, *, trust_remote_code: bool, precision: str = "auto"
+) -> Embedder:
     from gte_search.embed import Embedder
 
-    return Embedder(source, trust_remote_code=trust_remote_code)
+    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
 
 
 @main.command()
@@ -123,12 +125,30 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
     f"else {DEFAULT_MODEL}]",
 )
 @click.option("--rebuild", is_flag=True, help="Start over, re-embedding everything.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "int8", "bf16"]),
+    default="auto",
+    show_default=True,
+    envvar="GTE_SEARCH_PRECISION",
+    show_envvar=True,
+    help="Model arithmetic: auto is fp16 on a GPU, bf16 on CPUs that have it, else fp32.",
+)
+@click.option(
+    "--faiss",
+    "vector_kind",
+    type=click.Choice(["auto", "flat", "ivf"]),
+    help="Vector index: exact (flat), IVF, or auto (IVF above 200k chunks); remembered.  "
+    "[default: the index's choice, else auto]",
+)
 @trust_option
 @index_option
 def index(
     paths: tuple[Path, ...],
     model: str | None,
     rebuild: bool,
+    precision: str,
+    vector_kind: str | None,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
@@ -142,9 +162,9 @@ def index(
             model, named = model or DEFAULT_MODEL, model is not None
         source = _resolve(model, named_by_user=named)
         search_index.check_model(source, rebuild=rebuild)
-        embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+        embedder = _load_embedder(source, trust_remote_code=trust_remote_code, precision=precision)
         with _progress_bar() as progress:
-            report = search_index.update(list(paths), embedder, progress)
+            report = search_index.update(list(paths), embedder, progress, vector_kind=vector_kind)
         _print_report(report, search_index)
 
 
