@@ -144,6 +144,8 @@ class VectorIndex:
 
 
 def resolve_kind(kind: str, size: int) -> str:
+    if size == 0:  # nothing to train an IVF index on yet
+        return "flat"
     if kind == "auto":
         return "ivf" if size > IVF_THRESHOLD else "flat"
     return kind
