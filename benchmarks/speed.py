@@ -73,11 +73,11 @@ def main() -> None:
     print(f"2048x2048 fp32 matmul: {gflops:.0f} GFLOP/s")
 
     reference = Embedder(source, precision="fp32")
-    texts = _chunk_texts(project, min(512, reference.max_tokens))
+    texts = _chunk_texts(project, min(512, reference.max_tokens), reference.count_line_tokens)
     random.Random(0).shuffle(texts)
     texts = texts[: args.chunks]
-    lengths = [reference.count_tokens(t) for t in texts]
-    lengths = [min(n, reference.max_tokens) for n in lengths]
+    encoded = reference.tokenizer(texts, truncation=True, max_length=reference.max_tokens)
+    lengths = [len(ids) for ids in encoded["input_ids"]]
     tokens = sum(lengths)
     flops = _flops(reference.model.config, lengths)
     print(
@@ -218,7 +218,7 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _chunk_texts(root: Path, budget: int) -> list[str]:
+def _chunk_texts(root: Path, budget: int, count_lines) -> list[str]:
     from indexer.chunk import chunk_file
     from indexer.read import SourceText, read_source
     from indexer.walk import WalkedFile, walk
@@ -228,7 +228,10 @@ def _chunk_texts(root: Path, budget: int) -> list[str]:
         if isinstance(item, WalkedFile):
             source = read_source(item.absolute)
             if isinstance(source, SourceText):
-                texts += [c.embedding_text for c in chunk_file(item.path, source.text, budget)]
+                texts += [
+                    c.embedding_text
+                    for c in chunk_file(item.path, source.text, budget, count_lines)
+                ]
     return texts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -105,6 +106,7 @@ class Embedder:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
         except OSError as error:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
+        self._line_tokenizer: object | None = None
         self.precision = resolve_precision(precision, self.device)
         if self.device.type == "cpu":
             use_all_cores()
@@ -121,7 +123,12 @@ class Embedder:
         """Exact token count of each line, for chunking under the model's own budget."""
         if not rows:
             return []
-        encoded = self.tokenizer(rows, add_special_tokens=False, truncation=False)
+        # Chunking runs in the read-ahead thread while `embed` tokenizes on the caller's; a
+        # fast tokenizer used from two threads at once fails ("Already borrowed"), so the
+        # chunker gets its own copy.
+        if self._line_tokenizer is None:
+            self._line_tokenizer = copy.deepcopy(self.tokenizer)
+        encoded = self._line_tokenizer(rows, add_special_tokens=False, truncation=False)
         return [float(len(ids)) for ids in encoded["input_ids"]]
 
     def embed(
