@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import click
 
-from gte_search.config import DEFAULT_MODEL, INDEX_ENV, MODEL_ENV, default_index_dir
+from gte_search.config import (
+    DEFAULT_MODEL,
+    INDEX_ENV,
+    MODEL_ENV,
+    PRECISION_ENV,
+    default_index_dir,
+)
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
@@ -106,7 +112,7 @@ def _resolve(model: str, *, named_by_user: bool) -> ModelSource:
 
 
 def _load_embedder(
-    source: ModelSource, *, trust_remote_code: bool, precision: str = "auto"
+    source: ModelSource, *, trust_remote_code: bool, precision: str | None = None
 ) -> Embedder:
     from gte_search.embed import Embedder
 
@@ -130,7 +136,7 @@ def _load_embedder(
     type=click.Choice(["auto", "fp32", "int8", "bf16"]),
     default="auto",
     show_default=True,
-    envvar="GTE_SEARCH_PRECISION",
+    envvar=PRECISION_ENV,
     show_envvar=True,
     help="Model arithmetic: auto is fp16 on a GPU, bf16 on CPUs that have it, else fp32.",
 )

@@ -12,6 +12,7 @@ import torch
 import transformers
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+from gte_search.config import PRECISION_ENV
 from gte_search.models import ModelError, ModelSource, Pooling
 
 # Padding to the longest text in a batch wastes work, so batches are cut by padded tokens.
@@ -79,7 +80,7 @@ class Embedder:
         trust_remote_code: bool = False,
         device: torch.device | None = None,
         batch_tokens: int | None = None,
-        precision: str = "auto",
+        precision: str | None = None,
     ) -> None:
         self.model_id = source.model_id
         self.pooling: Pooling = source.pooling
@@ -107,7 +108,9 @@ class Embedder:
         except OSError as error:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
         self._line_tokenizer: object | None = None
-        self.precision = resolve_precision(precision, self.device)
+        self.precision = resolve_precision(
+            precision or os.environ.get(PRECISION_ENV) or "auto", self.device
+        )
         if self.device.type == "cpu":
             use_all_cores()
         self.model = _prepare_model(model, self.device, self.precision)

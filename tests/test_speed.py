@@ -139,3 +139,22 @@ def test_index_switches_to_ivf_when_asked_and_still_finds_chunks(
     chunk = next(iter(reopened.store.db["chunks"].rows))
     hits = reopened.search(chunk["text"], embedder, k=5)
     assert hits and hits[0].score > 0.9
+
+
+def test_cli_index_records_precision_and_vector_type(
+    tmp_path: Path, tiny_model: Path, small_repo: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from gte_search.cli import main
+    from gte_search.store import Store
+
+    index_dir = tmp_path / "index"
+    args = ["index", str(small_repo), "--index", str(index_dir), "--model", str(tiny_model)]
+    result = CliRunner().invoke(main, [*args, "--precision", "int8", "--faiss", "ivf"])
+    assert result.exit_code == 0, result.output
+    store = Store(index_dir / "index.db")
+    assert store.get_meta("precision") == "int8" and store.get_meta("faiss") == "ivf"
+    store.close()
+    bad = CliRunner().invoke(main, [*args, "--precision", "fp8"])
+    assert bad.exit_code == 2
