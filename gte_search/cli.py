@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import click
 
-from gte_search.config import DEFAULT_MODEL, INDEX_ENV, MODEL_ENV, default_index_dir
+from gte_search.config import (
+    DEFAULT_MODEL,
+    INDEX_ENV,
+    MODEL_ENV,
+    PRECISION_ENV,
+    default_index_dir,
+)
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
@@ -107,10 +113,12 @@ def _resolve(model: str, *, named_by_user: bool) -> ModelSource:
     return source
 
 
-def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
+def _load_embedder(
+    source: ModelSource, *, trust_remote_code: bool, precision: str | None = None
+) -> Embedder:
     from gte_search.embed import Embedder
 
-    return Embedder(source, trust_remote_code=trust_remote_code)
+    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
 
 
 @main.command()
@@ -132,6 +140,22 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
     help="Skip files larger than this many bytes.",
 )
 @click.option("--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files.")
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "fp32", "int8", "bf16"]),
+    default="auto",
+    show_default=True,
+    envvar=PRECISION_ENV,
+    show_envvar=True,
+    help="Model arithmetic: auto is fp16 on a GPU, bf16 on CPUs that have it, else fp32.",
+)
+@click.option(
+    "--faiss",
+    "vector_kind",
+    type=click.Choice(["auto", "flat", "ivf"]),
+    help="Vector index: exact (flat), IVF, or auto (IVF above 200k chunks); remembered.  "
+    "[default: the index's choice, else auto]",
+)
 @trust_option
 @index_option
 def index(
@@ -141,6 +165,8 @@ def index(
     wait: bool,
     max_file_size: int,
     no_ignore: bool,
+    precision: str,
+    vector_kind: str | None,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
@@ -157,7 +183,16 @@ def index(
 
         options = IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
         with search_index.writing(wait=wait):
-            report = _index_locked(search_index, paths, model, rebuild, trust_remote_code, options)
+            report = _index_locked(
+                search_index,
+                paths,
+                model,
+                rebuild,
+                trust_remote_code,
+                options,
+                precision,
+                vector_kind,
+            )
     if report.problems:
         sys.exit(EXIT_UNREADABLE)
 
@@ -169,6 +204,8 @@ def _index_locked(
     rebuild: bool,
     trust_remote_code: bool,
     options: IndexOptions,
+    precision: str,
+    vector_kind: str | None,
 ) -> IndexReport:
     existing = search_index.model
     if model is None and existing is not None and not rebuild:
@@ -177,9 +214,11 @@ def _index_locked(
         model, named = model or DEFAULT_MODEL, model is not None
     source = _resolve(model, named_by_user=named)
     search_index.check_model(source, rebuild=rebuild)
-    embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+    embedder = _load_embedder(source, trust_remote_code=trust_remote_code, precision=precision)
     with _progress_bar() as progress:
-        report = search_index.update(list(paths), embedder, progress, options)
+        report = search_index.update(
+            list(paths), embedder, progress, options, vector_kind=vector_kind
+        )
     _print_report(report, search_index)
     return report
 

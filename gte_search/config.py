@@ -8,6 +8,7 @@ import platformdirs
 
 DEFAULT_MODEL = "thenlper/gte-small"
 MODEL_ENV = "GTE_SEARCH_MODEL"
+PRECISION_ENV = "GTE_SEARCH_PRECISION"
 INDEX_ENV = "GTE_SEARCH_INDEX"
 
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import copy
+import os
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import numpy as np
 import torch
 import transformers
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+from gte_search.config import PRECISION_ENV
 from gte_search.models import ModelError, ModelSource, Pooling
 
 # Padding to the longest text in a batch wastes work, so batches are cut by padded tokens.
+# GPUs want big batches; on CPUs ~4k tokens (e.g. 64 chunks of 64) keeps activations in
+# cache and ran ~20% faster than 16k for MiniLM on 2 cores (benchmarks/speed.py).
 DEFAULT_BATCH_TOKENS = 16_384
+CPU_BATCH_TOKENS = 4_096
+# `auto`: fp16 on CUDA; bf16 on CPUs that compute it natively (AVX512-BF16, AMX), where it
+# keeps cosine ~0.9999 to fp32 at about twice the speed; else CPU_FALLBACK_PRECISION.
+# int8 measured mean cosine ~0.99 to fp32, too close to the bar to be a default (README, Speed).
+Precision = Literal["auto", "fp32", "int8", "bf16", "fp16"]
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "int8", "bf16")
+CPU_FALLBACK_PRECISION = "fp32"
 # Chunks are cut to fit 512 tokens; long-context models need not attend over more for search.
 MAX_SEQUENCE_TOKENS = 8_192
 
@@ -25,6 +38,38 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def native_bf16() -> bool:
+    """Whether this CPU multiplies bf16 in hardware; emulated bf16 is slower than fp32."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = next((line for line in handle if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """The concrete precision `precision` ("auto" or one of PRECISIONS) means on `device`."""
+    if precision == "auto":
+        if device.type == "cuda":
+            return "fp16"
+        return "bf16" if native_bf16() else CPU_FALLBACK_PRECISION
+    if device.type == "cuda" and precision == "int8":
+        raise ModelError("--precision int8 is a CPU path; use fp32 or auto on a GPU")
+    return precision
+
+
+def use_all_cores() -> int:
+    """One intra-op thread per core this process may run on (torch may count fewer)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    if torch.get_num_threads() != cores:
+        torch.set_num_threads(cores)
+    return cores
+
+
 class Embedder:
     """A loaded model: `embed` returns one unit-length float32 row per text, in input order."""
 
@@ -34,11 +79,14 @@ class Embedder:
         *,
         trust_remote_code: bool = False,
         device: torch.device | None = None,
-        batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        batch_tokens: int | None = None,
+        precision: str | None = None,
     ) -> None:
         self.model_id = source.model_id
         self.pooling: Pooling = source.pooling
         self.device = device or pick_device()
+        if batch_tokens is None:
+            batch_tokens = CPU_BATCH_TOKENS if self.device.type == "cpu" else DEFAULT_BATCH_TOKENS
         self.batch_tokens = batch_tokens
         try:
             config = AutoConfig.from_pretrained(
@@ -59,9 +107,13 @@ class Embedder:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
         except OSError as error:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
-        # fp16 halves memory traffic on GPUs; on CPUs it is slower than fp32.
-        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        self.model = model.to(self.device, dtype=dtype).eval()
+        self._line_tokenizer: object | None = None
+        self.precision = resolve_precision(
+            precision or os.environ.get(PRECISION_ENV) or "auto", self.device
+        )
+        if self.device.type == "cpu":
+            use_all_cores()
+        self.model = _prepare_model(model, self.device, self.precision)
         self.dimension = int(config.hidden_size)
         limits = [
             getattr(config, "max_position_embeddings", None),
@@ -74,7 +126,12 @@ class Embedder:
         """Exact token count of each line, for chunking under the model's own budget."""
         if not rows:
             return []
-        encoded = self.tokenizer(rows, add_special_tokens=False, truncation=False)
+        # Chunking runs in the read-ahead thread while `embed` tokenizes on the caller's; a
+        # fast tokenizer used from two threads at once fails ("Already borrowed"), so the
+        # chunker gets its own copy.
+        if self._line_tokenizer is None:
+            self._line_tokenizer = copy.deepcopy(self.tokenizer)
+        encoded = self._line_tokenizer(rows, add_special_tokens=False, truncation=False)
         return [float(len(ids)) for ids in encoded["input_ids"]]
 
     def embed(
@@ -107,6 +164,44 @@ class Embedder:
     def embed_query(self, query: str) -> np.ndarray:
         # GTE needs no instruction prefix for queries (shared/MODELS.md).
         return self.embed([query])[0]
+
+
+def _prepare_model(model: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:
+    # fp16 halves memory traffic on GPUs; on CPUs it is slower than fp32.
+    if precision == "fp16":
+        return model.to(device, dtype=torch.float16).eval()
+    if precision == "bf16":
+        return model.to(device, dtype=torch.bfloat16).eval()
+    model = model.to(device, dtype=torch.float32).eval()
+    if precision == "int8":
+        model = _quantize_int8(model)
+    return model
+
+
+def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 on the Linear layers: per-channel int8 weights, activations quantised per
+    batch; softmax, layer norms and pooling stay fp32. Two kinds of layer stay fp32 too, as
+    measured on MiniLM: the feed-forward output projections, whose inputs (after GELU) have
+    outliers that per-tensor activation scales crush (mean cosine to fp32 0.975 with them,
+    0.99 without), and the first layer, whose errors every later layer amplifies."""
+    import warnings
+
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    spec = {
+        name: per_channel_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and not _keeps_fp32(name)
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's notice that eager quantisation moves
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
+
+
+def _keeps_fp32(name: str) -> bool:
+    # BERT names them layer.N.output.dense (the attention's is layer.N.attention.output.dense).
+    feed_forward_output = name.endswith("output.dense") and "attention" not in name
+    return feed_forward_output or ".layer.0." in f".{name}"
 
 
 def _batches_by_tokens(order: list[int], lengths: list[int], batch_tokens: int) -> list[list[int]]:

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gte_search.lock import IndexBusy, IndexLock
+from gte_search.pipeline import StageTimer, read_ahead
 from gte_search.query import SearchFilters
 from gte_search.search import SearchHit
 from gte_search.store import FileState, IndexModel, SkippedFile, Store, StoreError, text_hash
-from gte_search.vectors import VectorIndex
+from gte_search.vectors import KINDS, VectorIndex
 from indexer.chunk import chunk_file
 from indexer.chunks import Chunk
 from indexer.languages import language_for
@@ -40,6 +41,9 @@ VECTORS_NAME = "vectors.faiss"
 EMBED_GROUP_CHUNKS = 256
 # GTE models are trained on 512-token inputs; longer chunks would be truncated by the model.
 CHUNK_TOKEN_BUDGET = 512
+# Files read and chunked ahead of the one being stored, in a background thread; 0 turns the
+# overlap off.
+READ_AHEAD_FILES = 64
 
 
 class IndexProblem(Exception):
@@ -62,6 +66,9 @@ class IndexReport:
     chunks_reused: int = 0
     seconds: float = 0.0
     problems: list[WalkProblem] = field(default_factory=list)
+    # Seconds per stage: walk, parse (read + chunk, overlapped with embedding in a background
+    # thread), embed, store (SQLite), faiss (add, remove, save, rebuild).
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def chunks(self) -> int:
@@ -101,6 +108,23 @@ class Progress:
     def start_root(self, root: Path, files: int) -> None: ...
 
     def advance(self, files: int) -> None: ...
+
+
+# What the read-ahead thread hands over: the file's text (or why it is skipped), and its
+# chunks when its content changed.
+_Parsed = tuple[SourceText | Skipped, list[Chunk] | None]
+
+
+def _read_and_chunk(
+    item: WalkedFile, state: FileState | None, chunker: Chunker, options: IndexOptions
+) -> _Parsed | None:
+    """Read and chunk a file off the main thread (no SQLite here); None when unchanged."""
+    if state and not _needs_reading(state, item, options.max_file_bytes):
+        return None
+    source = read_source(item.absolute, options.max_file_bytes)
+    if isinstance(source, Skipped) or (state and state.content_hash == source.content_hash):
+        return source, None
+    return source, chunker(item.path, source.text)
 
 
 @dataclass
@@ -205,9 +229,8 @@ class SearchIndex:
         return files
 
     def _rebuild_vectors(self, dimension: int, say_so: bool) -> VectorIndex:
-        rebuilt = VectorIndex(dimension)
-        for ids, vectors in self.store.iter_vectors():
-            rebuilt.add(ids, vectors)
+        kind = self.store.get_meta("faiss") or "auto"
+        rebuilt = VectorIndex.build(dimension, self.store.iter_vectors(), kind)
         # Only the lock holder writes the file: a search running beside an indexer keeps its
         # rebuilt copy in memory, so it cannot overwrite the indexer's newer file.
         mine = self.lock.held
@@ -251,15 +274,25 @@ class SearchIndex:
         embedder: Embedder,
         progress: Progress | None = None,
         options: IndexOptions | None = None,
+        *,
+        vector_kind: str | None = None,
     ) -> IndexReport:
         """Bring the index up to date with `roots`: new and changed files are chunked and
         embedded, unchanged ones kept, vanished ones dropped. Files that could not be read
-        are recorded with their reason and listed in the report's `problems`."""
+        are recorded with their reason and listed in the report's `problems`. `vector_kind`
+        (one of `vectors.KINDS`) sets the FAISS index type for this and later runs."""
         with self.writing():
-            return self._update(roots, embedder, progress or Progress(), options or IndexOptions())
+            return self._update(
+                roots, embedder, progress or Progress(), options or IndexOptions(), vector_kind
+            )
 
     def _update(
-        self, roots: Sequence[Path], embedder: Embedder, progress: Progress, options: IndexOptions
+        self,
+        roots: Sequence[Path],
+        embedder: Embedder,
+        progress: Progress,
+        options: IndexOptions,
+        vector_kind: str | None,
     ) -> IndexReport:
         started = time.perf_counter()
         current = self.model
@@ -270,10 +303,17 @@ class SearchIndex:
             self._vectors = None
         elif current.model_id != embedder.model_id:
             raise IndexProblem(f"this index was built with {current.model_id}")
-        # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
-        _ = self.vectors
-        self._vectors_changing()
+        if vector_kind is not None:
+            if vector_kind not in KINDS:
+                raise IndexProblem(f"unknown vector index type {vector_kind!r}")
+            self.store.set_meta("faiss", vector_kind)
+        self.store.set_meta("precision", getattr(embedder, "precision", "fp32"))
         report = IndexReport(embedder.model_id)
+        timer = StageTimer(report.stages)
+        # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
+        with timer("faiss"):
+            _ = self.vectors
+            self._vectors_changing()
         # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
         chunker = partial(
             chunk_file,
@@ -282,7 +322,11 @@ class SearchIndex:
         )
         for root in roots:
             self._update_root(root.resolve(), embedder, chunker, progress, report, options)
-        self.vectors.save(self.directory / VECTORS_NAME)
+        with timer("faiss"):
+            if self.vectors.wants(self.store.get_meta("faiss") or "auto"):
+                self.vectors.save(self.directory / VECTORS_NAME)
+            else:  # crossed the flat/IVF threshold, or asked for the other type
+                self._vectors = self._rebuild_vectors(self.vectors.dimension, say_so=False)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -302,12 +346,16 @@ class SearchIndex:
             reason = f"root is missing; drop it with: gte-search remove {root}"
             report.problems.append(WalkProblem(str(root), reason))
             return
-        found = [
-            _storable(item)
-            for item in walk(
-                root, use_ignore_files=options.use_ignore_files, excluded_paths=(self.directory,)
-            )
-        ]
+        timer = StageTimer(report.stages)
+        with timer("walk"):
+            found = [
+                _storable(item)
+                for item in walk(
+                    root,
+                    use_ignore_files=options.use_ignore_files,
+                    excluded_paths=(self.directory,),
+                )
+            ]
         files = [item for item in found if isinstance(item, WalkedFile)]
         if not files and str(root) not in self.store.roots():
             raise IndexProblem(f"{root} holds no files to index")
@@ -319,9 +367,14 @@ class SearchIndex:
                 report.problems.append(problem)
         progress.start_root(root, len(files))
         pending: list[_PreparedFile] = []
-        for item in files:
+
+        def read(item: WalkedFile) -> _Parsed | None:
+            with timer("parse"):
+                return _read_and_chunk(item, known.get(item.path), chunker, options)
+
+        for item, parsed in read_ahead(files, read, READ_AHEAD_FILES):
             state = known.get(item.path)
-            prepared = self._prepare(root_id, item, state, chunker, report, options, known)
+            prepared = self._prepare(root_id, item, state, chunker, report, options, known, parsed)
             if prepared is None:
                 progress.advance(1)
                 continue
@@ -333,7 +386,10 @@ class SearchIndex:
         self._embed_and_store(pending, embedder, report)
         progress.advance(len(pending))
         vanished = set(known) - {item.path for item in found}
-        self.vectors.remove(self.store.remove_files(root_id, vanished))
+        with timer("store"):
+            removed = self.store.remove_files(root_id, vanished)
+        with timer("faiss"):
+            self.vectors.remove(removed)
         report.files_removed += len(vanished)
 
     def _prepare(
@@ -345,12 +401,14 @@ class SearchIndex:
         report: IndexReport,
         options: IndexOptions,
         known: dict[str, FileState],
+        parsed: _Parsed | None = None,
     ) -> _PreparedFile | None:
-        """Read and chunk a file that changed; None when there is nothing to embed."""
+        """Read and chunk a file that changed (or take `parsed`, read ahead); None when there
+        is nothing to embed."""
         if state and not _needs_reading(state, item, options.max_file_bytes):
             report.files_unchanged += 1
             return None
-        source = read_source(item.absolute, options.max_file_bytes)
+        source = parsed[0] if parsed else read_source(item.absolute, options.max_file_bytes)
         if isinstance(source, Skipped) and source.reason == VANISHED:
             # Deleted between the walk and now: as if the walk had not seen it.
             if state:
@@ -367,7 +425,9 @@ class SearchIndex:
             self.store.touch_file(state.id, source.size, source.mtime_ns)
             report.files_unchanged += 1
             return None
-        chunks = chunker(item.path, source.text)
+        chunks = parsed[1] if parsed else None
+        if chunks is None:
+            chunks = chunker(item.path, source.text)
         return _PreparedFile(root_id, item, source, chunks, is_new=state is None)
 
     def _record_skip(
@@ -402,30 +462,35 @@ class SearchIndex:
     def _embed_and_store(
         self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport
     ) -> None:
+        timer = StageTimer(report.stages)
         texts = {text_hash(c.embedding_text): c.embedding_text for p in pending for c in p.chunks}
-        known = self.store.vectors_for_texts(texts)
+        with timer("store"):
+            known = self.store.vectors_for_texts(texts)
         # Identical texts (licence headers, repeated boilerplate) are embedded once.
         missing = [digest for digest in texts if digest not in known]
-        fresh = embedder.embed([texts[digest] for digest in missing])
+        with timer("embed"):
+            fresh = embedder.embed([texts[digest] for digest in missing])
         known.update(zip(missing, fresh, strict=True))
         report.chunks_embedded += len(missing)
         for prepared in pending:
             hashes = [text_hash(c.embedding_text) for c in prepared.chunks]
             matrix = np.stack([known[h] for h in hashes]) if hashes else None
-            removed, added = self.store.replace_file(
-                prepared.root_id,
-                prepared.file.path,
-                size=prepared.source.size,
-                mtime_ns=prepared.source.mtime_ns,
-                content_hash=prepared.source.content_hash,
-                language=language_for(prepared.file.path),
-                skip_reason=None,
-                chunks=prepared.chunks,
-                vectors=matrix,
-            )
-            self.vectors.remove(removed)
-            if matrix is not None:
-                self.vectors.add(np.array(added, dtype=np.int64), matrix)
+            with timer("store"):
+                removed, added = self.store.replace_file(
+                    prepared.root_id,
+                    prepared.file.path,
+                    size=prepared.source.size,
+                    mtime_ns=prepared.source.mtime_ns,
+                    content_hash=prepared.source.content_hash,
+                    language=language_for(prepared.file.path),
+                    skip_reason=None,
+                    chunks=prepared.chunks,
+                    vectors=matrix,
+                )
+            with timer("faiss"):
+                self.vectors.remove(removed)
+                if matrix is not None:
+                    self.vectors.add(np.array(added, dtype=np.int64), matrix)
             if prepared.is_new:
                 report.files_added += 1
             else:

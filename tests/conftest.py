@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("GTE_SEARCH_MODEL", None)
 os.environ.pop("GTE_SEARCH_INDEX", None)
+# Results and snapshots must not depend on whether this CPU has bf16; tests that want another
+# precision ask for it.
+os.environ["GTE_SEARCH_PRECISION"] = "fp32"
 
 SAMPLE_REPOS = Path(__file__).resolve().parent.parent / "sample_repos"
 _WORDS = (

@@ -1,0 +1,67 @@
+"""Overlap the indexer's stages: read and chunk the next files while the model embeds."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+_DONE = object()
+
+
+def read_ahead(
+    items: Iterable[Item], work: Callable[[Item], Result], depth: int
+) -> Iterator[tuple[Item, Result]]:
+    """Yield `(item, work(item))` in order, computing up to `depth` results ahead in a
+    background thread. torch releases the GIL while it multiplies, so parsing the next files
+    costs the embedder little. `depth` 0 computes each result when it is asked for."""
+    if depth <= 0:
+        for item in items:
+            yield item, work(item)
+        return
+    results: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                results.put((item, work(item)))
+        except BaseException as error:  # re-raised in the consumer
+            results.put(error)
+        results.put(_DONE)
+
+    worker = threading.Thread(target=produce, name="gte-search-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (entry := results.get()) is not _DONE:
+            if isinstance(entry, BaseException):
+                raise entry
+            yield entry  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with suppress(queue.Empty):
+                results.get(timeout=0.05)
+
+
+class StageTimer:
+    """Seconds spent per named stage, summed over calls (`with timer("embed"): ...`)."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
