@@ -9,6 +9,7 @@ import platformdirs
 DEFAULT_MODEL = "thenlper/gte-small"
 MODEL_ENV = "GTE_SEARCH_MODEL"
 INDEX_ENV = "GTE_SEARCH_INDEX"
+MODE_ENV = "GTE_SEARCH_MODE"
 
 
 def default_index_dir() -> Path:
