@@ -7,7 +7,7 @@ FAISS directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ import numpy as np
 
 from gte_search.lexical import named_symbols, search_lexical
 from gte_search.query import SearchFilters
-from gte_search.rank import SYMBOL_BOOST, names_symbol, reciprocal_rank_fusion, without_overlaps
+from gte_search.rank import SYMBOL_BOOST, fuse_by_definition, names_symbol, without_overlaps
 from gte_search.search import SEARCH_MODES, SearchHit, SearchMode
 from gte_search.store import (
     FileState,
@@ -324,8 +324,16 @@ class SearchIndex:
         depth = max(FUSION_DEPTH, 2 * k)
         vector = self.vectors.search(embedder.embed_query(query), depth, allowed)
         lexical = search_lexical(self.store.db, query, depth, allowed)
-        fused = reciprocal_rank_fusion([[i for i, _ in vector], [i for i, _ in lexical]])
-        stored = self.store.chunks_by_id(list(fused))
+        rankings = [[i for i, _ in vector], [i for i, _ in lexical]]
+        stored = self.store.chunks_by_id(list({i for ranking in rankings for i in ranking}))
+
+        def definition_of(chunk_id: int) -> Hashable:
+            found = stored.get(chunk_id)
+            if found is None or not found.chunk.symbol:
+                return chunk_id
+            return (found.root, found.chunk.path, found.chunk.symbol)
+
+        fused = fuse_by_definition(rankings, definition_of)
         names = named_symbols(query)
         for chunk_id, found in stored.items():
             if found.chunk.kind == "code" and names_symbol(found.chunk.symbol, names):

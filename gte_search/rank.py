@@ -7,7 +7,7 @@ it appears in, rank counted from 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 # The constant from the RRF paper: it damps the difference between the very first ranks.
@@ -23,6 +23,34 @@ def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = RRF_K) ->
     for ranking in rankings:
         for rank, chunk_id in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def fuse_by_definition(
+    rankings: Sequence[Sequence[int]], definition_of: Callable[[int], Hashable]
+) -> dict[int, float]:
+    """RRF where a definition cut into several chunks counts as one: its best rank in each
+    ranking is what it scores, and that score goes to its best chunk. Without this, one
+    ranking's first hit and the other's may be two pieces of the same function, and each
+    piece alone loses to a chunk that both rankings put second.
+
+    The other pieces keep their own fused score, so they follow without flooding the top.
+    """
+    own = reciprocal_rank_fusion(rankings)
+    best_ranks: dict[Hashable, list[int]] = {}
+    for position, ranking in enumerate(rankings):
+        for rank, chunk_id in enumerate(ranking, start=1):
+            ranks = best_ranks.setdefault(definition_of(chunk_id), [0] * len(rankings))
+            if not ranks[position]:
+                ranks[position] = rank
+    leaders: dict[Hashable, int] = {}
+    for chunk_id, score in own.items():
+        key = definition_of(chunk_id)
+        if key not in leaders or score > own[leaders[key]]:
+            leaders[key] = chunk_id
+    fused = dict(own)
+    for key, chunk_id in leaders.items():
+        fused[chunk_id] = sum(1.0 / (RRF_K + rank) for rank in best_ranks[key] if rank)
     return fused
 
 

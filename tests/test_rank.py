@@ -10,7 +10,13 @@ import pytest
 from gte_search.embed import Embedder
 from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
-from gte_search.rank import RRF_K, names_symbol, reciprocal_rank_fusion, without_overlaps
+from gte_search.rank import (
+    RRF_K,
+    fuse_by_definition,
+    names_symbol,
+    reciprocal_rank_fusion,
+    without_overlaps,
+)
 
 
 def test_rrf_sums_reciprocal_ranks_over_rankings() -> None:
@@ -21,6 +27,18 @@ def test_rrf_sums_reciprocal_ranks_over_rankings() -> None:
     # Found by both beats found high by one.
     assert sorted(fused, key=fused.__getitem__, reverse=True) == [1, 3, 2]
     assert reciprocal_rank_fusion([[], []]) == {}
+
+
+def test_pieces_of_one_definition_fuse_as_one() -> None:
+    # Chunks 1 and 2 are two pieces of one function; each ranking puts a different piece
+    # first and misses the other, and both put chunk 3 second.
+    rankings = [[1, 3, 4], [2, 3, 5]]
+    plain = reciprocal_rank_fusion(rankings)
+    assert max(plain, key=plain.__getitem__) == 3
+    fused = fuse_by_definition(rankings, lambda i: "f" if i in (1, 2) else i)
+    assert fused[1] == pytest.approx(2 / (RRF_K + 1))  # the leading piece scores for both
+    assert fused[2] == pytest.approx(1 / (RRF_K + 1))  # the other keeps its own score
+    assert sorted(fused, key=fused.__getitem__, reverse=True)[:3] == [1, 3, 2]
 
 
 def test_a_symbol_is_named_by_its_full_or_last_name_with_case() -> None:
