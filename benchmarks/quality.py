@@ -131,7 +131,7 @@ def main() -> None:
     started = time.perf_counter()
     report = index.update(list(roots.values()), embedder)
     print(
-        f"index: {report.chunks} chunks, {report.chunks_embedded} embedded now, "
+        f"index: {index.status().chunks} chunks, {report.chunks_embedded} embedded now, "
         f"{time.perf_counter() - started:.0f}s, {embedder.model_id}",
         file=sys.stderr,
     )
