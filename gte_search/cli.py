@@ -65,10 +65,29 @@ trust_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="gte-search")
-def main() -> None:
-    """Semantic search over code and documentation with GTE embeddings."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Semantic search over code and documentation with GTE embeddings.
+
+    With no command, in a terminal, opens the interactive search (the `tui` command).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        click.echo(ctx.get_help())
+        return
+    index_dir = os.environ.get(INDEX_ENV)
+    _run_tui(Path(index_dir) if index_dir else None, os.environ.get(MODEL_ENV), False)
+
+
+def _run_tui(index_dir: Path | None, model: str | None, trust_remote_code: bool) -> None:
+    from gte_search.tui import make_app
+
+    make_app(
+        index_dir or default_index_dir(), model=model, trust_remote_code=trust_remote_code
+    ).run()
 
 
 def _open(index_dir: Path | None, *, create: bool = False) -> SearchIndex:
@@ -329,3 +348,17 @@ def _status_dict(info: IndexStatus) -> dict[str, object]:
         "pooling": model.pooling if model else None,
         "size_bytes": info.size_bytes,
     }
+
+
+@main.command()
+@click.option(
+    "--model",
+    envvar=MODEL_ENV,
+    show_envvar=True,
+    help=f"Model for a new index made from the TUI.  [default: {DEFAULT_MODEL}]",
+)
+@trust_option
+@index_option
+def tui(model: str | None, trust_remote_code: bool, index_dir: Path | None) -> None:
+    """Search interactively: results as you type, a preview, open hits in your editor."""
+    _run_tui(index_dir, model, trust_remote_code)

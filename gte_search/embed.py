@@ -70,8 +70,12 @@ class Embedder:
         ]
         self.max_tokens = min([MAX_SEQUENCE_TOKENS] + [n for n in limits if isinstance(n, int)])
 
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+    def count_line_tokens(self, rows: list[str]) -> list[float]:
+        """Exact token count of each line, for chunking under the model's own budget."""
+        if not rows:
+            return []
+        encoded = self.tokenizer(rows, add_special_tokens=False, truncation=False)
+        return [float(len(ids)) for ids in encoded["input_ids"]]
 
     def embed(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None

@@ -7,8 +7,9 @@ FAISS directly.
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ from indexer.walk import WalkedFile, WalkProblem, walk
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
     from gte_search.models import ModelSource
+
+Chunker = Callable[[str, str], list[Chunk]]  # (path, text) -> chunks
 
 DATABASE_NAME = "index.db"
 VECTORS_NAME = "vectors.faiss"
@@ -189,9 +192,14 @@ class SearchIndex:
         # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
         _ = self.vectors
         report = IndexReport(embedder.model_id)
-        budget = min(CHUNK_TOKEN_BUDGET, embedder.max_tokens)
+        # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
+        chunker = partial(
+            chunk_file,
+            max_tokens=min(CHUNK_TOKEN_BUDGET, embedder.max_tokens),
+            count_lines=embedder.count_line_tokens,
+        )
         for root in roots:
-            self._update_root(root.resolve(), embedder, budget, progress, report)
+            self._update_root(root.resolve(), embedder, chunker, progress, report)
         self.vectors.save(self.directory / VECTORS_NAME)
         report.seconds = time.perf_counter() - started
         return report
@@ -200,7 +208,7 @@ class SearchIndex:
         self,
         root: Path,
         embedder: Embedder,
-        budget: int,
+        chunker: Chunker,
         progress: Progress,
         report: IndexReport,
     ) -> None:
@@ -216,7 +224,7 @@ class SearchIndex:
         progress.start_root(root, len(files))
         pending: list[_PreparedFile] = []
         for item in files:
-            prepared = self._prepare(root_id, item, known.get(item.path), budget, report)
+            prepared = self._prepare(root_id, item, known.get(item.path), chunker, report)
             if prepared is None:
                 progress.advance(1)
                 continue
@@ -236,7 +244,7 @@ class SearchIndex:
         root_id: int,
         item: WalkedFile,
         state: FileState | None,
-        budget: int,
+        chunker: Chunker,
         report: IndexReport,
     ) -> _PreparedFile | None:
         """Read and chunk a file that changed; None when there is nothing to embed."""
@@ -261,7 +269,7 @@ class SearchIndex:
             self.store.touch_file(state.id, item.size, item.mtime_ns)
             report.files_unchanged += 1
             return None
-        return _PreparedFile(root_id, item, source, chunk_file(item.path, source.text, budget))
+        return _PreparedFile(root_id, item, source, chunker(item.path, source.text))
 
     def _embed_and_store(
         self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport

@@ -17,7 +17,7 @@ import tree_sitter
 
 from indexer.chunks import Chunk
 from indexer.languages import CODE_LANGUAGES, CodeLanguage, load_language, load_query
-from indexer.tokens import text_budget
+from indexer.tokens import LineCounter, text_budget
 from indexer.windows import Lines, chunk_lines, pack_chunks
 
 # Deeper than this, a tree is generated or adversarial: line windows serve it better.
@@ -45,7 +45,9 @@ class _Def:
     members: list[_Def] = field(default_factory=list)
 
 
-def chunk_code(path: str, text: str, language: str, max_tokens: int) -> list[Chunk]:
+def chunk_code(
+    path: str, text: str, language: str, max_tokens: int, count_lines: LineCounter | None = None
+) -> list[Chunk]:
     """Chunks of a source file in a language of `languages.CODE_LANGUAGES`."""
     spec = CODE_LANGUAGES[language]
     try:
@@ -55,8 +57,8 @@ def chunk_code(path: str, text: str, language: str, max_tokens: int) -> list[Chu
     except (ValueError, RuntimeError, UnicodeError, RecursionError):
         top = None
     if top is None:
-        return chunk_lines(path, text, language, max_tokens, "code")
-    lines = Lines(path, text, language, "code")
+        return chunk_lines(path, text, language, max_tokens, "code", count_lines)
+    lines = Lines(path, text, language, "code", count_lines)
     return _scope(lines, max_tokens, 0, len(lines.rows) - 1, top, None, _cuts(root), 0)
 
 

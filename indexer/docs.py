@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from indexer.chunks import Chunk
-from indexer.tokens import text_budget
+from indexer.tokens import LineCounter, text_budget
 from indexer.windows import Lines, pack_chunks
 
 # Below this many tokens a paragraph says too little to be found on its own.
@@ -38,9 +38,11 @@ class _Block:
     joins_previous: bool = False  # a code block or indented block
 
 
-def chunk_document(path: str, text: str, language: str, max_tokens: int) -> list[Chunk]:
+def chunk_document(
+    path: str, text: str, language: str, max_tokens: int, count_lines: LineCounter | None = None
+) -> list[Chunk]:
     """Chunks of a Markdown ("markdown"), reST ("rst") or plain-text ("text") document."""
-    lines = Lines(path, text, language, "doc")
+    lines = Lines(path, text, language, "doc", count_lines)
     chunks: list[Chunk] = []
     for block in _merge(lines, _blocks(lines.rows, language), max_tokens):
         symbol = " > ".join(block.path) or None

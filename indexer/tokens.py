@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 # BERT's pre-tokenizer units: an alphanumeric word, or one other non-space character
@@ -39,6 +40,15 @@ SPECIAL_TOKENS = 2
 HEADER_RESERVE = 32
 # Never hand the packers a budget so small that every line becomes its own chunk.
 MIN_TEXT_BUDGET = 16
+
+
+# Prices each line of a file in tokens. WordPiece never joins words across a newline, so
+# per-line counts add up exactly; the default estimates, an embedder can pass its tokenizer.
+LineCounter = Callable[[list[str]], list[float]]
+
+
+def estimate_lines(rows: list[str]) -> list[float]:
+    return [token_weight(row) for row in rows]
 
 
 def token_weight(text: str) -> float:

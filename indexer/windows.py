@@ -11,7 +11,7 @@ from collections.abc import Collection
 from itertools import accumulate
 
 from indexer.chunks import Chunk, ChunkKind
-from indexer.tokens import text_budget, token_weight
+from indexer.tokens import LineCounter, estimate_lines, text_budget
 
 # Short enough to read at a glance in a search hit, long enough to hold a typical function.
 WINDOW_LINES = 60
@@ -20,12 +20,19 @@ WINDOW_LINES = 60
 class Lines:
     """A file's lines with per-line token weights, so any row range is priced in O(1)."""
 
-    def __init__(self, path: str, text: str, language: str, kind: ChunkKind) -> None:
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        language: str,
+        kind: ChunkKind,
+        count_lines: LineCounter | None = None,
+    ) -> None:
         self.path = path
         self.language = language
         self.kind: ChunkKind = kind
         self.rows = text.split("\n")
-        self.weights = [token_weight(row) for row in self.rows]
+        self.weights = (count_lines or estimate_lines)(self.rows)
         self._prefix = [0.0, *accumulate(self.weights)]
 
     def weight(self, start: int, end: int) -> float:
@@ -131,8 +138,13 @@ def pack_chunks(
 
 
 def chunk_lines(
-    path: str, text: str, language: str, max_tokens: int, kind: ChunkKind
+    path: str,
+    text: str,
+    language: str,
+    max_tokens: int,
+    kind: ChunkKind,
+    count_lines: LineCounter | None = None,
 ) -> list[Chunk]:
     """Fixed windows of up to WINDOW_LINES lines under the budget; blank windows skipped."""
-    lines = Lines(path, text, language, kind)
+    lines = Lines(path, text, language, kind, count_lines)
     return pack_chunks(lines, 0, len(lines.rows) - 1, max_tokens, None, (), WINDOW_LINES)

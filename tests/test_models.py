@@ -110,3 +110,97 @@ def test_bundled_minilm_matches_sentence_transformers(minilm_dir: Path) -> None:
         texts, normalize_embeddings=True
     )
     np.testing.assert_allclose((ours * theirs).sum(axis=1), 1.0, atol=1e-4)
+
+
+_NEW_CONFIG = """from transformers import BertConfig
+
+
+class NewConfig(BertConfig):
+    model_type = "new"
+"""
+_NEW_MODEL = """from transformers import BertModel
+
+from .configuration import NewConfig
+
+
+class NewModel(BertModel):
+    config_class = NewConfig
+"""
+
+
+def _tiny_remote_code_model(folder: Path) -> Path:
+    """A checkpoint shaped like Alibaba-NLP gte v1.5: its own config and model classes,
+    reached through `auto_map`, loadable only with trust_remote_code."""
+    import json
+
+    build_tiny_bert(folder)
+    (folder / "configuration.py").write_text(_NEW_CONFIG)
+    (folder / "modeling.py").write_text(_NEW_MODEL)
+    config = json.loads((folder / "config.json").read_text())
+    config["model_type"] = "new"
+    config["architectures"] = ["NewModel"]
+    config["auto_map"] = {
+        "AutoConfig": "configuration.NewConfig",
+        "AutoModel": "modeling.NewModel",
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def _tiny_modernbert(folder: Path) -> Path:
+    from transformers import ModernBertConfig, ModernBertModel
+
+    build_tiny_bert(folder)  # for its tokenizer; the weights are replaced below
+    (folder / "model.safetensors").unlink()
+    config = ModernBertConfig(
+        vocab_size=200,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        pad_token_id=0,
+        cls_token_id=2,
+        sep_token_id=3,
+        bos_token_id=2,
+        eos_token_id=3,
+        global_attn_every_n_layers=1,
+        local_attention=16,
+    )
+    ModernBertModel(config).save_pretrained(folder)
+    return folder
+
+
+def test_gte_v15_shaped_model_needs_trust_remote_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hf-cache"
+    _put_in_hf_cache(
+        _tiny_remote_code_model(tmp_path / "v15"), cache, "Alibaba-NLP/gte-base-en-v1.5"
+    )
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    source = resolve_model("Alibaba-NLP/gte-base-en-v1.5", named_by_user=True)
+    assert source.pooling == "cls"
+    with pytest.raises(ModelError, match="--trust-remote-code"):
+        Embedder(source)
+    vectors = Embedder(source, trust_remote_code=True).embed(["retry the request"])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_gte_modernbert_shaped_model_loads_natively_with_cls_pooling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hf-cache"
+    _put_in_hf_cache(_tiny_modernbert(tmp_path / "mb"), cache, "Alibaba-NLP/gte-modernbert-base")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    source = resolve_model("Alibaba-NLP/gte-modernbert-base", named_by_user=True)
+    embedder = Embedder(source)
+    assert embedder.pooling == "cls" and embedder.dimension == 32
+    texts = ["def send(self): pass", "cookie jar"]
+    np.testing.assert_allclose(
+        embedder.embed(texts), np.stack([embedder.embed([t])[0] for t in texts]), atol=1e-5
+    )

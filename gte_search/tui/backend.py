@@ -1,0 +1,102 @@
+"""The library calls the TUI makes, each on the thread that owns its SQLite connection.
+
+SQLite connections belong to the thread that opened them, so the index used for searching is
+opened, used and closed on one long-lived thread; re-indexing opens its own index on its own
+thread (`reindex`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from gte_search.config import DEFAULT_MODEL
+from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress, SearchIndex
+from gte_search.query import SearchFilters
+from gte_search.search import SearchHit
+
+if TYPE_CHECKING:
+    from gte_search.embed import Embedder
+
+T = TypeVar("T")
+# Builds an embedder for a model id; `named_by_user` False lets the default model fall back.
+EmbedderLoader = Callable[[str, bool], "Embedder"]
+
+
+def load_embedder(model_id: str, named_by_user: bool, *, trust_remote_code: bool = False):
+    """Resolve and load a model the way the CLI does (torch is imported here, not before)."""
+    from gte_search.embed import Embedder
+    from gte_search.models import resolve_model
+
+    source = resolve_model(model_id, named_by_user=named_by_user)
+    return Embedder(source, trust_remote_code=trust_remote_code)
+
+
+class Searcher:
+    """Owns the searching `SearchIndex` and the query embedder on one worker thread."""
+
+    def __init__(self, index_dir: Path, loader: EmbedderLoader) -> None:
+        self.index_dir = index_dir
+        self.loader = loader
+        self.index: SearchIndex | None = None
+        self.embedder: Embedder | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gte-search")
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
+
+    def shutdown(self) -> None:
+        self._thread.submit(self._close)
+        self._thread.shutdown(wait=False, cancel_futures=True)
+
+    # These run on the searcher's thread (through `run`).
+
+    def _close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+            self.index = None
+
+    def open(self) -> IndexStatus | None:
+        """(Re)open the index, so it sees what a re-index wrote; None when there is none."""
+        self._close()
+        try:
+            self.index = SearchIndex.open(self.index_dir)
+        except IndexProblem:
+            return None
+        return self.index.status()
+
+    def load_model(self) -> Embedder:
+        assert self.index is not None and self.index.model is not None
+        self.embedder = self.loader(self.index.model.model_id, True)
+        return self.embedder
+
+    def search(self, text: str, filters: SearchFilters, k: int) -> tuple[list[SearchHit], float]:
+        assert self.index is not None and self.embedder is not None
+        started = time.perf_counter()
+        hits = self.index.search(text, self.embedder, k, filters)
+        return hits, time.perf_counter() - started
+
+
+def reindex(
+    index_dir: Path,
+    roots: Sequence[Path],
+    loader: EmbedderLoader,
+    model: str | None,
+    progress: Progress,
+) -> IndexReport:
+    """Bring `roots` up to date in an index of this thread's own, with an embedder of its own
+    (a tokenizer must not be shared between threads). Creates the index when there is none,
+    with `model` (the default model, allowed to fall back, when None)."""
+    index = SearchIndex.open(index_dir, create=True)
+    try:
+        if index.model is not None:
+            embedder = loader(index.model.model_id, True)
+        else:
+            embedder = loader(model or DEFAULT_MODEL, model is not None)
+        return index.update(list(roots), embedder, progress)
+    finally:
+        index.close()

@@ -1,0 +1,185 @@
+"""What the preview pane shows for a hit: the file around it, or the doc paragraph with the
+sentences that answer the query emphasised.
+
+File content is untrusted. Everything built here is a Rich renderable made from plain text
+(never markup strings), with control characters made visible first, so a file cannot move the
+cursor, set the title, write the clipboard or make links.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.syntax import Syntax
+from rich.text import Text
+
+from gte_search.search import SearchHit, query_terms, term_spans
+from indexer.read import SourceText, read_source
+
+# Lines of the file shown around a hit; the whole file when it is shorter than this window.
+CONTEXT_LINES = 40
+SYNTAX_THEME = "ansi_dark"  # colours from the terminal's own palette
+HIT_LINE_STYLE = "bold"
+TERM_STYLE = "bold underline"
+ANSWER_STYLE = "bold reverse"
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[*_])|\n\s*\n|\n(?=\s*(?:[-*+]|\d+\.)\s)")
+
+# Markdown ATX headings, and the underline/overline rows of setext and reST headings.
+_NOT_PROSE = re.compile(r"\s{0,3}#{1,6}(\s|$)|\s*([=\-~^*+#`'\".:_])\2{2,}\s*$")
+
+
+class HitPathError(Exception):
+    """A hit whose file resolves outside the root it was indexed under."""
+
+
+# PRIVATE STAND-IN for issue 6's `resolve_hit_path(hit) -> Path`: swap it in once it lands.
+def resolve_hit_path(hit: SearchHit) -> Path:
+    """The hit's file, resolved (symlinks followed), refused unless it lies inside its root."""
+    root = Path(hit.root).resolve()
+    path = (root / hit.path).resolve()
+    if not path.is_relative_to(root):
+        raise HitPathError(f"{hit.path} resolves outside its root {hit.root}")
+    return path
+
+
+def safe_text(text: str) -> str:
+    """Text with control and format characters (ESC, BEL, bidi overrides, ...) shown as
+    visible `\\xNN` escapes. Newlines and tabs are kept."""
+    return "".join(
+        ch
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
+        else f"\\x{ord(ch):02x}"
+        if ord(ch) < 0x100
+        else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
+
+
+@dataclass(frozen=True)
+class FileWindow:
+    first_line: int  # 1-based number of lines[0]
+    lines: list[str]
+    from_index: bool  # True when the file could not be read and the indexed text is shown
+
+
+def file_window(hit: SearchHit, context: int = CONTEXT_LINES) -> FileWindow:
+    """The lines around a hit, read from its file now; the indexed text if that fails."""
+    try:
+        source = read_source(resolve_hit_path(hit))
+    except (HitPathError, OSError):
+        source = None
+    if not isinstance(source, SourceText):
+        return FileWindow(hit.start_line, safe_text(hit.text).split("\n"), from_index=True)
+    lines = safe_text(source.text).split("\n")
+    first = max(1, hit.start_line - context)
+    last = min(len(lines), hit.end_line + context)
+    return FileWindow(first, lines[first - 1 : last], from_index=False)
+
+
+@dataclass(frozen=True)
+class Preview:
+    title: Text  # the hit's location, kind and language
+    body: RenderableType
+    row: int  # the body's row where the hit starts, to scroll to
+
+
+def code_preview(hit: SearchHit, query: str) -> Preview:
+    """The file around a code hit, highlighted, the hit's lines marked."""
+    window = file_window(hit)
+    code = "\n".join(window.lines)
+    syntax = Syntax(
+        code,
+        Syntax.guess_lexer(hit.path, code),
+        theme=SYNTAX_THEME,
+        line_numbers=True,
+        start_line=window.first_line,
+        highlight_lines=set(range(hit.start_line, hit.end_line + 1)),
+        word_wrap=False,
+        tab_size=4,
+    )
+    terms = query_terms(query)
+    for number in range(hit.start_line, hit.end_line + 1):
+        row = number - window.first_line
+        if not 0 <= row < len(window.lines):
+            continue
+        line = row + 1  # Syntax counts lines of `code` from 1
+        syntax.stylize_range(HIT_LINE_STYLE, (line, 0), (line, len(window.lines[row])))
+        for start, end in term_spans(window.lines[row], terms):
+            syntax.stylize_range(TERM_STYLE, (line, start), (line, end))
+    row = max(0, hit.start_line - window.first_line)
+    return Preview(_header(hit, window.from_index), syntax, row)
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences and list items of a paragraph; headings and rule lines are not sentences
+    (the heading path is shown anyway)."""
+    body = "\n".join(line for line in paragraph.split("\n") if not _NOT_PROSE.match(line))
+    return [part.strip() for part in _SENTENCE_END.split(body) if part.strip()]
+
+
+def best_sentences(text: str, query: str, count: int = 2) -> list[str]:
+    """The sentences of a paragraph that mention the query's terms most (a lexical scorer:
+    distinct terms matched, then repeated mentions, lightly favouring short sentences), best
+    first, at most `count`; sentences matching no term are never chosen."""
+    terms = query_terms(query)
+    scored = []
+    for position, sentence in enumerate(split_sentences(text)):
+        spans = term_spans(sentence, terms)
+        matched = {sentence[a:b].lower() for a, b in spans}
+        if not matched:
+            continue
+        words = max(1, len(sentence.split()))
+        score = len(matched) + 0.25 * min(len(spans), 4) + len(matched) / math.sqrt(words)
+        scored.append((score, -position, sentence))
+    scored.sort(reverse=True)
+    return [sentence for _, _, sentence in scored[:count]]
+
+
+def _emphasise(markdown: str, sentence: str) -> str:
+    """Wrap `sentence` in ** when that cannot break the Markdown around it."""
+    if "*" in sentence or sentence.count("`") % 2 or sentence.startswith(("#", "-", "+", ">")):
+        return markdown
+    return markdown.replace(sentence, f"**{sentence}**", 1)
+
+
+def doc_preview(hit: SearchHit, query: str) -> Preview:
+    """A doc hit as Markdown under its heading path, the best-matching sentences emphasised
+    and repeated above it, so the answer is what the eye lands on."""
+    text = safe_text(hit.text)
+    answers = best_sentences(text, query)
+    parts: list[RenderableType] = []
+    if hit.symbol:
+        parts.append(Text(safe_text(hit.symbol), style="bold"))
+    terms = query_terms(query)
+    for sentence in answers:
+        line = Text("▌ ", style="bold")
+        body = Text(" ".join(sentence.split()))
+        for start, end in term_spans(body.plain, terms):
+            body.stylize(TERM_STYLE, start, end)
+        line.append_text(body)
+        parts.append(line)
+    if answers:
+        parts.append(Text(""))
+    for sentence in answers:
+        text = _emphasise(text, sentence)
+    parts.append(Markdown(text, hyperlinks=False, code_theme=SYNTAX_THEME))
+    return Preview(_header(hit, from_index=False), Group(*parts), 0)
+
+
+def _header(hit: SearchHit, from_index: bool) -> Text:
+    header = Text(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold")
+    header.append(f"  {hit.kind} · {hit.language}", style="dim")
+    if from_index:
+        header.append("  (file unreadable now; indexed text shown)", style="dim italic")
+    return header
+
+
+def hit_preview(hit: SearchHit, query: str) -> Preview:
+    return doc_preview(hit, query) if hit.kind == "doc" else code_preview(hit, query)

@@ -1,0 +1,344 @@
+"""The TUI through Textual's Pilot: what a user types and sees, with the tiny test model."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from gte_search.embed import Embedder
+from gte_search.index import SearchIndex
+from gte_search.models import resolve_model
+from gte_search.search import SearchHit
+from gte_search.tui import SearchApp, make_app
+from gte_search.tui.editor import editor_command, user_editor
+from gte_search.tui.preview import (
+    HitPathError,
+    best_sentences,
+    hit_preview,
+    resolve_hit_path,
+    safe_text,
+)
+from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
+
+HOSTILE = (
+    "def pwned():\n"
+    '    """\x1b]0;owned title\x07 \x1b[2J [bold red]markup[/] \x1b]52;c;Y2xpcA==\x07"""\n'
+    "    return '\x1b]8;;http://evil.example\x1b\\\\link\x1b]8;;\x1b\\\\'\n"
+)
+SIZE = (120, 36)
+
+
+def build_index(index_dir: Path, roots: list[Path], model: Path) -> None:
+    embedder = Embedder(resolve_model(str(model), named_by_user=True))
+    index = SearchIndex.open(index_dir, create=True)
+    try:
+        index.update(roots, embedder)
+    finally:
+        index.close()
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, small_repo: Path, tiny_model: Path) -> Path:
+    (small_repo / "pkg" / "hostile.py").write_text(HOSTILE)
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [small_repo], tiny_model)
+    return index_dir
+
+
+def new_app(index_dir: Path, **options: object) -> SearchApp:
+    return make_app(index_dir, debounce=0, show_latency=False, **options)  # type: ignore[arg-type]
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until the debounce, the model load and the search have all finished."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_query(pilot: Pilot, query: str) -> None:
+    pilot.app.query_one("#query", Input).value = query
+    await settle(pilot)
+
+
+def screen_text(app: SearchApp) -> str:
+    """The screen as plain text, from Textual's own SVG export."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+def rendered(renderable: object, width: int = 100) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None, force_terminal=False).print(renderable)
+    return out.getvalue()
+
+
+async def test_typing_produces_results_and_preview(indexed: Path) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.model_ready.is_set()
+        await type_query(pilot, "compute backoff")
+        table = app.query_one("#results", DataTable)
+        assert table.row_count == len(app.hits) > 0
+        paths = {hit.path for hit in app.hits}
+        assert {"pkg/retry.py", "docs/guide.md"} <= paths
+        assert "tiny-bert on cpu" in screen_text(app)
+
+
+async def test_moving_selection_updates_preview(indexed: Path) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "backoff")
+        first = app.selected_hit()
+        assert first is not None
+        before = rendered(app.query_one("#preview", Static).render())
+        await pilot.press("down")
+        await settle(pilot)
+        second = app.selected_hit()
+        assert second is not None and second != first
+        after = rendered(app.query_one("#preview", Static).render())
+        assert after != before
+        assert f"{second.path}:{second.start_line}-{second.end_line}" in screen_text(app)
+
+
+async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "install package")
+        kinds = {hit.kind for hit in app.hits}
+        assert kinds == {"code", "doc"}
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.hits and {hit.kind for hit in app.hits} == {"code"}
+        assert "showing code" in screen_text(app)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.hits and {hit.kind for hit in app.hits} == {"doc"}
+        await pilot.press("ctrl+t")
+        await type_query(pilot, "lang:py path:pkg/retry.py install")
+        assert app.hits and {hit.path for hit in app.hits} == {"pkg/retry.py"}
+        text = screen_text(app)
+        assert "filters lang:python path:pkg/retry.py" in text
+        assert "showing all" in text
+
+
+async def test_enter_opens_editor_at_line(
+    indexed: Path, small_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setenv("VISUAL", "code --wait")
+    monkeypatch.setattr(
+        "gte_search.tui.app.subprocess.run", lambda command, **_: calls.append(command)
+    )
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "suspend", _no_suspend)
+        await type_query(pilot, "lang:py backoff")
+        hit = app.selected_hit()
+        assert hit is not None
+        await pilot.press("enter")
+        await pilot.pause()
+    expected = f"{(small_repo / hit.path).resolve()}:{hit.start_line}"
+    assert calls == [["code", "--wait", "-g", expected]]
+
+
+def _no_suspend():
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
+def test_editor_command_lines() -> None:
+    path = Path("/src/a b.py")
+    assert editor_command(["vim"], path, 7) == ["vim", "+7", "/src/a b.py"]
+    assert editor_command(["/usr/bin/nvim"], path, 7) == ["/usr/bin/nvim", "+7", "/src/a b.py"]
+    assert editor_command(["emacsclient", "-t"], path, 3) == ["emacsclient", "-t", "+3", str(path)]
+    assert editor_command(["nano"], path, 1) == ["nano", "+1", str(path)]
+    assert editor_command(["micro"], path, 2) == ["micro", "+2", str(path)]
+    assert editor_command(["hx"], path, 9) == ["hx", "/src/a b.py:9"]
+    assert editor_command(["subl"], path, 9) == ["subl", "/src/a b.py:9"]
+    assert editor_command(["code"], path, 9) == ["code", "-g", "/src/a b.py:9"]
+    assert editor_command(["mystery-editor"], path, 9) == ["mystery-editor", "/src/a b.py"]
+    assert user_editor({"VISUAL": "code --wait", "EDITOR": "vim"}) == ["code", "--wait"]
+    assert user_editor({"EDITOR": "nano"}) == ["nano"]
+    assert user_editor({}) == ["vi"]
+
+
+def test_editor_paths_must_stay_inside_their_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (tmp_path / "secret.txt").write_text("x")
+    (root / "link.txt").symlink_to(tmp_path / "secret.txt")
+
+    def hit(path: str) -> SearchHit:
+        return SearchHit(path, str(root), 1, 1, 0.5, "code", "text", None, "x")
+
+    assert resolve_hit_path(hit("a.txt")) == (root / "a.txt").resolve()
+    for outside in ("../secret.txt", "link.txt", "/etc/passwd"):
+        with pytest.raises(HitPathError):
+            resolve_hit_path(hit(outside))
+
+
+async def test_empty_index_screen_and_index_now(
+    tmp_path: Path, small_repo: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = new_app(tmp_path / "no-index", model=str(tiny_model))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, EmptyIndexScreen)
+        text = screen_text(app)
+        assert "gte-search index PATH" in text and "Nothing indexed yet" in text
+        app.screen.query_one("#index-path", Input).value = "nowhere"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EmptyIndexScreen)
+        assert "is not a folder" in screen_text(app)
+        app.screen.query_one("#index-path", Input).value = str(small_repo)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, EmptyIndexScreen)
+        assert app.model_ready.is_set()
+        await type_query(pilot, "backoff")
+        assert app.hits
+
+
+async def test_hostile_content_is_inert(indexed: Path) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await type_query(pilot, "path:pkg/hostile.py pwned")
+        hit = app.selected_hit()
+        assert hit is not None and hit.path == "pkg/hostile.py"
+        text = screen_text(app)
+        assert "[bold red]markup[/]" in text
+        assert "\\x1b]0;owned title\\x07" in text
+        assert "\x1b" not in text and "\x07" not in text
+        preview = rendered(hit_preview(hit, "pwned").body)
+        assert "\x1b" not in preview and "[bold red]markup[/]" in preview
+
+
+def test_safe_text_and_best_sentences() -> None:
+    assert safe_text("a\x1b[2Jb\tc\nd\u202e") == "a\\x1b[2Jb\tc\nd\\u202e"
+    paragraph = (
+        "The package lives on PyPI. Run pip install pkg to install it. Nothing else is needed."
+    )
+    assert best_sentences(paragraph, "how do I install the package")[0] == (
+        "Run pip install pkg to install it."
+    )
+    assert best_sentences(paragraph, "zebra") == []
+
+
+async def test_question_mark_shows_keys(indexed: Path) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.query_one("#results", DataTable).focus()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "ctrl+t" in screen_text(app)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+def test_tui_help_imports_neither_torch_nor_textual() -> None:
+    probe = (
+        "import sys\nfrom gte_search.cli import main\n"
+        "try:\n    main(['tui', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "--index" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+
+
+async def test_reindex_picks_up_new_files_while_search_works(
+    indexed: Path, small_repo: Path
+) -> None:
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "backoff")
+        before = app.status_info
+        assert before is not None
+        (small_repo / "pkg" / "cookies.py").write_text("def parse_cookie(header):\n    pass\n")
+        await pilot.press("ctrl+r")
+        await type_query(pilot, "parse cookie")  # searching goes on meanwhile
+        await settle(pilot)
+        assert not app.indexing
+        assert app.status_info is not None and app.status_info.files == before.files + 1
+        await type_query(pilot, "parse cookie header")
+        assert "pkg/cookies.py" in {hit.path for hit in app.hits}
+
+
+# Appearance. Snapshots live in tests/__snapshots__/test_tui/; after an intended change of
+# look, review and refresh them with: python -m pytest tests/test_tui.py --snapshot-update
+
+
+def snapshot_app(index_dir: Path) -> SearchApp:
+    # Latency varies from run to run, so snapshots leave it out (new_app: show_latency=False).
+    return new_app(index_dir)
+
+
+@pytest.fixture
+def plain_index(tmp_path: Path, small_repo: Path, tiny_model: Path) -> Path:
+    build_index(tmp_path / "index", [small_repo], tiny_model)
+    return tmp_path / "index"
+
+
+def test_snapshot_main_screen_with_results(plain_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "lang:py compute backoff")
+        app = pilot.app
+        assert isinstance(app, SearchApp)
+        symbols = [hit.symbol for hit in app.hits]
+        await pilot.press(*["down"] * symbols.index("compute_backoff"))
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_doc_hit(plain_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "kind:doc how do I install the package")
+
+    assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_empty_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the screen names the index folder as given: "no-index"
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+
+    app = snapshot_app(Path("no-index"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_no_color_is_respected(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "backoff")
+        assert app.no_color and app.hits
+
+
+def test_no_arguments_outside_a_terminal_prints_help() -> None:
+    from click.testing import CliRunner
+
+    from gte_search.cli import main
+
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0
+    assert "tui" in result.output and "Search interactively" in result.output

@@ -1,0 +1,89 @@
+"""The installed `gte-search` TUI in a real terminal: tmux runs it, the test types and reads
+the screen the way a user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.test_tui import build_index
+
+EXECUTABLE = shutil.which("gte-search", path=str(Path(sys.executable).parent))
+
+
+def ensure_tmux() -> str:
+    """tmux from Debian's packages, installed here when missing and we may install."""
+    found = shutil.which("tmux")
+    if found:
+        return found
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "tmux"],
+            capture_output=True,
+            timeout=300,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        found = shutil.which("tmux")
+        if found:
+            return found
+    pytest.skip("tmux is not installed and could not be installed with apt-get (needs root)")
+
+
+class Terminal:
+    def __init__(self, tmux: str) -> None:
+        self.command = [tmux, "-u", "-L", f"gte-search-test-{uuid.uuid4().hex[:8]}"]
+
+    def tmux(self, *args: str) -> str:
+        done = subprocess.run([*self.command, *args], capture_output=True, text=True, timeout=30)
+        return done.stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "tui")
+
+    def wait_for(self, *texts: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if all(text in screen for text in texts):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {texts} on screen:\n{screen}")
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    term = Terminal(ensure_tmux())
+    yield term
+    term.tmux("kill-server")
+
+
+def test_installed_tui_in_tmux(
+    terminal: Terminal, tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    assert EXECUTABLE, "the gte-search command is not installed next to this Python"
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [small_repo], tiny_model)
+    command = f"HF_HUB_OFFLINE=1 {EXECUTABLE} tui --index {index_dir}"
+    terminal.tmux("new-session", "-d", "-s", "tui", "-x", "120", "-y", "36", command)
+    terminal.wait_for("tiny-bert on cpu", "2 files")  # the model has loaded
+    terminal.tmux("send-keys", "-t", "tui", "-l", "path:pkg/retry.py compute backoff")
+    screen = terminal.wait_for("filters path:pkg/retry.py", "pkg/retry.py:4-6", "ms")
+    assert "compute_backoff" in screen
+    # Move to the compute_backoff hit; the preview shows its file with line numbers.
+    for _ in range(3):
+        if "pkg/retry.py:4-6  code" in terminal.screen():
+            break
+        terminal.tmux("send-keys", "-t", "tui", "Down")
+        time.sleep(1)
+    screen = terminal.wait_for("pkg/retry.py:4-6  code", "4 def compute_backoff(att")
+    assert '5     """Exponential' in screen
+    terminal.tmux("send-keys", "-t", "tui", "C-q")
