@@ -118,9 +118,8 @@ def test_a_symbol_query_finds_its_definition(sample_index: Path) -> None:
         done = gte_search("search", "RetryPolicy", "--json", "--mode", mode, index=sample_index)
         return json.loads(done.stdout)[0]
 
-    # Keywords find the class but may rank one of its methods first; the exact-name boost
-    # puts the definition itself on top.
-    assert top("lexical")["symbol"].startswith("RetryPolicy")
+    # Keywords alone may rank a method or a paragraph about the class first; the exact-name
+    # boost puts the definition itself on top.
     assert (top("hybrid")["path"], top("hybrid")["symbol"]) == (
         "pyfetch/pyfetch/retry.py",
         "RetryPolicy",
