@@ -19,10 +19,12 @@ from gte_search.config import DEFAULT_MODEL, INDEX_ENV, MODE_ENV, MODEL_ENV, def
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
-    from gte_search.index import IndexReport, IndexStatus, SearchIndex
+    from gte_search.index import IndexOptions, IndexReport, IndexStatus, SearchIndex
     from gte_search.models import ModelSource
     from gte_search.search import SearchHit, SearchMode
 
+# 1: the run finished, but some files could not be read (they are listed on stderr).
+EXIT_UNREADABLE = 1
 EXIT_USER_ERROR = 2
 
 
@@ -112,9 +114,7 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
 
 
 @main.command()
-@click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--model",
     envvar=MODEL_ENV,
@@ -123,29 +123,65 @@ def _load_embedder(source: ModelSource, *, trust_remote_code: bool) -> Embedder:
     f"else {DEFAULT_MODEL}]",
 )
 @click.option("--rebuild", is_flag=True, help="Start over, re-embedding everything.")
+@click.option("--wait", is_flag=True, help="If another indexer is updating the index, wait for it.")
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Skip files larger than this many bytes.",
+)
+@click.option("--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files.")
 @trust_option
 @index_option
 def index(
     paths: tuple[Path, ...],
     model: str | None,
     rebuild: bool,
+    wait: bool,
+    max_file_size: int,
+    no_ignore: bool,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
-    """Index (or update) the files under PATHS."""
+    """Index (or update) the files under PATHS; with no PATHS, update every known root."""
     with user_errors():
-        search_index = _open(index_dir, create=True)
-        existing = search_index.model
-        if model is None and existing is not None and not rebuild:
-            model, named = existing.model_id, True
-        else:
-            model, named = model or DEFAULT_MODEL, model is not None
-        source = _resolve(model, named_by_user=named)
-        search_index.check_model(source, rebuild=rebuild)
-        embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
-        with _progress_bar() as progress:
-            report = search_index.update(list(paths), embedder, progress)
-        _print_report(report, search_index)
+        search_index = _open(index_dir, create=bool(paths))
+        if not paths:
+            paths = tuple(search_index.roots())
+            if not paths:
+                fail("this index has no roots yet; give a PATH to index")
+        if wait and (holder := search_index.lock.holder()):
+            note(f"waiting for process {holder} to finish updating the index")
+        from gte_search.index import IndexOptions
+
+        options = IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
+        with search_index.writing(wait=wait):
+            report = _index_locked(search_index, paths, model, rebuild, trust_remote_code, options)
+    if report.problems:
+        sys.exit(EXIT_UNREADABLE)
+
+
+def _index_locked(
+    search_index: SearchIndex,
+    paths: tuple[Path, ...],
+    model: str | None,
+    rebuild: bool,
+    trust_remote_code: bool,
+    options: IndexOptions,
+) -> IndexReport:
+    existing = search_index.model
+    if model is None and existing is not None and not rebuild:
+        model, named = existing.model_id, True
+    else:
+        model, named = model or DEFAULT_MODEL, model is not None
+    source = _resolve(model, named_by_user=named)
+    search_index.check_model(source, rebuild=rebuild)
+    embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+    with _progress_bar() as progress:
+        report = search_index.update(list(paths), embedder, progress, options)
+    _print_report(report, search_index)
+    return report
 
 
 @contextmanager
@@ -179,9 +215,10 @@ def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
     for line in search_index.notices:
         note(line)
     for problem in report.problems:
-        note(f"could not read {problem.path}: {problem.reason}")
+        note(f"could not read {inert(problem.path)}: {problem.reason}")
     click.echo(
-        f"Indexed {report.files_indexed} files ({report.files_unchanged} unchanged, "
+        f"Indexed {report.files_indexed} files ({report.files_added} added, "
+        f"{report.files_changed} changed, {report.files_unchanged} unchanged, "
         f"{report.files_removed} removed, {report.files_skipped} skipped): "
         f"{report.chunks} chunks ({report.chunks_embedded} embedded, "
         f"{report.chunks_reused} reused) in {report.seconds:.1f}s with {report.model_id}"
@@ -240,7 +277,8 @@ def search(
     def run_query(text: str) -> list[SearchHit]:
         parsed = parse_query(text)
         filters = flags.merged(parsed.filters)
-        return search_index.search(parsed.text, embedder, k, filters, mode=mode)
+        hits = search_index.search(parsed.text, embedder, k, filters, mode=mode)
+        return _inside_roots(hits)
 
     with user_errors():
         search_index = _open(index_dir)
@@ -266,8 +304,25 @@ def search(
             _print_hits(hits, parse_query(query).text)
 
 
+def _inside_roots(hits: list[SearchHit]) -> list[SearchHit]:
+    """Only hits whose file lies inside its root: nothing outside a root is ever shown."""
+    from gte_search.search import PathOutsideRoot, resolve_hit_path
+
+    kept = []
+    for hit in hits:
+        try:
+            resolve_hit_path(hit)
+        except PathOutsideRoot as error:
+            note(f"dropped a result: {inert(str(error))}")
+            continue
+        kept.append(hit)
+    return kept
+
+
 def _display_path(hit: SearchHit) -> str:
-    absolute = Path(hit.root) / hit.path
+    from gte_search.search import resolve_hit_path
+
+    absolute = resolve_hit_path(hit)
     relative = os.path.relpath(absolute)
     return str(absolute) if relative.startswith("..") else relative
 
@@ -310,6 +365,17 @@ def _print_hits(hits: list[SearchHit], query: str) -> None:
 
 
 @main.command()
+@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@index_option
+def remove(root: Path, index_dir: Path | None) -> None:
+    """Drop ROOT, with its files, chunks and vectors, from the index."""
+    with user_errors():
+        search_index = _open(index_dir)
+        files = search_index.remove_root(root.resolve())
+    click.echo(f"Removed {root.resolve()} ({files} files)")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.option("--skipped", is_flag=True, help="List skipped files and why.")
 @index_option
@@ -332,7 +398,7 @@ def status(as_json: bool, skipped: bool, index_dir: Path | None) -> None:
     click.echo(f"size:      {info.size_bytes / 1_048_576:.1f} MiB")
     if skipped:
         for item in info.skipped:
-            click.echo(f"  {item.root}/{item.path}: {item.reason}")
+            click.echo(f"  {item.root}/{inert(item.path)}: {item.reason}")
 
 
 def _status_dict(info: IndexStatus) -> dict[str, object]:

@@ -6,8 +6,10 @@ FAISS directly.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gte_search.lexical import named_symbols, search_lexical
+from gte_search.lock import IndexBusy, IndexLock
 from gte_search.query import SearchFilters
 from gte_search.rank import SYMBOL_BOOST, fuse_by_definition, names_symbol, without_overlaps
 from gte_search.search import SEARCH_MODES, SearchHit, SearchMode
@@ -32,7 +35,7 @@ from gte_search.vectors import VectorIndex
 from indexer.chunk import chunk_file
 from indexer.chunks import Chunk
 from indexer.languages import language_for
-from indexer.read import Skipped, SourceText, read_source
+from indexer.read import DEFAULT_MAX_FILE_BYTES, VANISHED, Skipped, SourceText, read_source
 from indexer.walk import WalkedFile, WalkProblem, walk
 
 if TYPE_CHECKING:
@@ -55,10 +58,15 @@ class IndexProblem(Exception):
     """A user-facing problem with an index: missing, unreadable, or built with another model."""
 
 
+class IndexLocked(IndexProblem):
+    """Another process is updating the index (see `SearchIndex.writing`)."""
+
+
 @dataclass
 class IndexReport:
     model_id: str
-    files_indexed: int = 0
+    files_added: int = 0
+    files_changed: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
     files_skipped: int = 0
@@ -70,6 +78,22 @@ class IndexReport:
     @property
     def chunks(self) -> int:
         return self.chunks_embedded + self.chunks_reused
+
+    @property
+    def files_indexed(self) -> int:
+        return self.files_added + self.files_changed
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How files are found and read; a run's choice, not remembered by the index."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    use_ignore_files: bool = True
+
+
+# Skip reasons that a later run may find gone although the file's stat is unchanged.
+_TRANSIENT_REASONS = ("unreadable", "not a regular file", "symlink")
 
 
 @dataclass(frozen=True)
@@ -97,6 +121,7 @@ class _PreparedFile:
     file: WalkedFile
     source: SourceText
     chunks: list[Chunk]
+    is_new: bool
 
 
 class SearchIndex:
@@ -105,6 +130,7 @@ class SearchIndex:
         self.store = store
         self.notices: list[str] = []
         self._vectors: VectorIndex | None = None
+        self.lock = IndexLock(directory)
 
     @classmethod
     def open(cls, directory: Path, *, create: bool = False) -> SearchIndex:
@@ -121,7 +147,33 @@ class SearchIndex:
             raise IndexProblem(str(error)) from error
 
     def close(self) -> None:
+        self.lock.release()
         self.store.close()
+
+    @contextmanager
+    def writing(self, *, wait: bool = False) -> Iterator[None]:
+        """Hold the index's write lock: one writer at a time, readers never wait. Raises
+        `IndexLocked` naming the holder when `wait` is false and another process has it.
+        Nested use is a no-op, so `update` inside `writing` keeps the outer lock."""
+        if self.lock.held:
+            yield
+            return
+        try:
+            self.lock.acquire(wait=wait)
+        except IndexBusy as error:
+            raise IndexLocked(str(error)) from error
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def _vectors_changing(self) -> None:
+        """Called before SQLite's vectors change: the saved FAISS file stops matching them.
+
+        Deleting it (rather than trusting an id comparison later) matters because SQLite can
+        reuse the ids of deleted chunks: a stale file could hold the same ids, other vectors.
+        A run that is killed leaves no file, and the next open rebuilds it from SQLite."""
+        (self.directory / VECTORS_NAME).unlink(missing_ok=True)
 
     @property
     def model(self) -> IndexModel | None:
@@ -135,24 +187,57 @@ class SearchIndex:
         if self._vectors is None:
             model = self.model
             dimension = model.dimension if model else 0
-            loaded = VectorIndex.load(self.directory / VECTORS_NAME, dimension)
+            path = self.directory / VECTORS_NAME
+            before = _identity(path)
+            loaded = VectorIndex.load(path, dimension)
             stored_ids = self.store.vector_ids()
-            if loaded is not None and np.array_equal(loaded.ids(), stored_ids):
+            # An indexer deletes the file before changing SQLite: if it is still the same
+            # file after reading the ids, the ids were read before any change.
+            same_file = before is not None and before == _identity(path)
+            if loaded is not None and same_file and np.array_equal(loaded.ids(), stored_ids):
                 self._vectors = loaded
             else:
-                if len(stored_ids):
-                    self.notices.append(
-                        "the vector index was missing or out of date; rebuilt it from the database"
-                    )
-                self._vectors = self._rebuild_vectors(dimension)
+                self._vectors = self._rebuild_vectors(dimension, bool(len(stored_ids)))
         return self._vectors
 
-    def _rebuild_vectors(self, dimension: int) -> VectorIndex:
+    def roots(self) -> list[Path]:
+        return [Path(root) for root in self.store.roots()]
+
+    def remove_root(self, root: Path) -> int:
+        """Forget a root with its files, chunks and vectors; returns how many files it held."""
+        if str(root) not in self.store.roots():
+            known = ", ".join(self.store.roots()) or "none"
+            raise IndexProblem(f"{root} is not a root of this index (roots: {known})")
+        with self.writing():
+            _ = self.vectors  # loaded before SQLite changes, as in `update`
+            self._vectors_changing()
+            files, chunk_ids = self.store.remove_root(root) or (0, [])
+            self.vectors.remove(chunk_ids)
+            self.vectors.save(self.directory / VECTORS_NAME)
+        return files
+
+    def _rebuild_vectors(self, dimension: int, say_so: bool) -> VectorIndex:
         rebuilt = VectorIndex(dimension)
         for ids, vectors in self.store.iter_vectors():
             rebuilt.add(ids, vectors)
-        if dimension:
-            rebuilt.save(self.directory / VECTORS_NAME)
+        # Only the lock holder writes the file: a search running beside an indexer keeps its
+        # rebuilt copy in memory, so it cannot overwrite the indexer's newer file.
+        mine = self.lock.held
+        if dimension and (mine or self.lock.try_acquire()):
+            try:
+                rebuilt.save(self.directory / VECTORS_NAME)
+            finally:
+                if not mine:
+                    self.lock.release()
+        elif say_so and (holder := self.lock.holder()):
+            self.notices.append(
+                f"process {holder} is updating the index; searching what it has stored so far"
+            )
+            return rebuilt
+        if say_so:
+            self.notices.append(
+                "the vector index was missing or out of date; rebuilt it from the database"
+            )
         return rebuilt
 
     # indexing
@@ -167,8 +252,9 @@ class SearchIndex:
                 f"this index was built with {current.model_id}, not {source.model_id}; "
                 "rerun with --rebuild to re-embed everything with the new model"
             )
-        self.store.clear()
-        (self.directory / VECTORS_NAME).unlink(missing_ok=True)
+        with self.writing():
+            self._vectors_changing()
+            self.store.clear()
         self._vectors = None
 
     def update(
@@ -176,11 +262,18 @@ class SearchIndex:
         roots: Sequence[Path],
         embedder: Embedder,
         progress: Progress | None = None,
+        options: IndexOptions | None = None,
     ) -> IndexReport:
         """Bring the index up to date with `roots`: new and changed files are chunked and
-        embedded, unchanged ones kept, vanished ones dropped."""
+        embedded, unchanged ones kept, vanished ones dropped. Files that could not be read
+        are recorded with their reason and listed in the report's `problems`."""
+        with self.writing():
+            return self._update(roots, embedder, progress or Progress(), options or IndexOptions())
+
+    def _update(
+        self, roots: Sequence[Path], embedder: Embedder, progress: Progress, options: IndexOptions
+    ) -> IndexReport:
         started = time.perf_counter()
-        progress = progress or Progress()
         current = self.model
         if current is None:
             self.store.set_model(
@@ -191,6 +284,7 @@ class SearchIndex:
             raise IndexProblem(f"this index was built with {current.model_id}")
         # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
         _ = self.vectors
+        self._vectors_changing()
         report = IndexReport(embedder.model_id)
         # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
         chunker = partial(
@@ -199,7 +293,7 @@ class SearchIndex:
             count_lines=embedder.count_line_tokens,
         )
         for root in roots:
-            self._update_root(root.resolve(), embedder, chunker, progress, report)
+            self._update_root(root.resolve(), embedder, chunker, progress, report, options)
         self.vectors.save(self.directory / VECTORS_NAME)
         report.seconds = time.perf_counter() - started
         return report
@@ -211,20 +305,35 @@ class SearchIndex:
         chunker: Chunker,
         progress: Progress,
         report: IndexReport,
+        options: IndexOptions,
     ) -> None:
         if not root.is_dir():
-            raise IndexProblem(f"{root} is not a directory")
-        found = list(walk(root, excluded_paths=(self.directory,)))
+            if str(root) not in self.store.roots():
+                raise IndexProblem(f"{root} is not a directory")
+            # A known root that is gone (an unmounted disk?) is kept: report it, go on.
+            reason = f"root is missing; drop it with: gte-search remove {root}"
+            report.problems.append(WalkProblem(str(root), reason))
+            return
+        found = [
+            _storable(item)
+            for item in walk(
+                root, use_ignore_files=options.use_ignore_files, excluded_paths=(self.directory,)
+            )
+        ]
         files = [item for item in found if isinstance(item, WalkedFile)]
         if not files and str(root) not in self.store.roots():
             raise IndexProblem(f"{root} holds no files to index")
         root_id = self.store.add_root(root)
         known = self.store.file_states(root_id)
-        report.problems += [item for item in found if isinstance(item, WalkProblem)]
+        for problem in (item for item in found if isinstance(item, WalkProblem)):
+            self._record_skip(root_id, problem.path, 0, 0, problem.reason, known, report)
+            if problem.unreadable:
+                report.problems.append(problem)
         progress.start_root(root, len(files))
         pending: list[_PreparedFile] = []
         for item in files:
-            prepared = self._prepare(root_id, item, known.get(item.path), chunker, report)
+            state = known.get(item.path)
+            prepared = self._prepare(root_id, item, state, chunker, report, options, known)
             if prepared is None:
                 progress.advance(1)
                 continue
@@ -235,7 +344,7 @@ class SearchIndex:
                 pending = []
         self._embed_and_store(pending, embedder, report)
         progress.advance(len(pending))
-        vanished = set(known) - {item.path for item in files}
+        vanished = set(known) - {item.path for item in found}
         self.vectors.remove(self.store.remove_files(root_id, vanished))
         report.files_removed += len(vanished)
 
@@ -246,30 +355,61 @@ class SearchIndex:
         state: FileState | None,
         chunker: Chunker,
         report: IndexReport,
+        options: IndexOptions,
+        known: dict[str, FileState],
     ) -> _PreparedFile | None:
         """Read and chunk a file that changed; None when there is nothing to embed."""
-        if state and (state.size, state.mtime_ns) == (item.size, item.mtime_ns):
+        if state and not _needs_reading(state, item, options.max_file_bytes):
             report.files_unchanged += 1
             return None
-        source = read_source(item.absolute)
+        source = read_source(item.absolute, options.max_file_bytes)
+        if isinstance(source, Skipped) and source.reason == VANISHED:
+            # Deleted between the walk and now: as if the walk had not seen it.
+            if state:
+                self.vectors.remove(self.store.remove_files(root_id, [item.path]))
+                report.files_removed += 1
+            return None
         if isinstance(source, Skipped):
-            removed, _ = self.store.replace_file(
-                root_id,
-                item.path,
-                size=item.size,
-                mtime_ns=item.mtime_ns,
-                content_hash=None,
-                language=language_for(item.path),
-                skip_reason=source.reason,
-            )
-            self.vectors.remove(removed)
-            report.files_skipped += 1
+            reason = source.reason
+            self._record_skip(root_id, item.path, item.size, item.mtime_ns, reason, known, report)
+            if reason.startswith("unreadable"):
+                report.problems.append(WalkProblem(item.path, reason))
             return None
         if state and state.content_hash == source.content_hash:
-            self.store.touch_file(state.id, item.size, item.mtime_ns)
+            self.store.touch_file(state.id, source.size, source.mtime_ns)
             report.files_unchanged += 1
             return None
-        return _PreparedFile(root_id, item, source, chunker(item.path, source.text))
+        chunks = chunker(item.path, source.text)
+        return _PreparedFile(root_id, item, source, chunks, is_new=state is None)
+
+    def _record_skip(
+        self,
+        root_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        reason: str,
+        known: dict[str, FileState],
+        report: IndexReport,
+    ) -> None:
+        report.files_skipped += 1
+        state = known.get(path)
+        if (
+            state
+            and state.skip_reason == reason
+            and (state.size, state.mtime_ns) == (size, mtime_ns)
+        ):
+            return  # recorded by an earlier run
+        removed, _ = self.store.replace_file(
+            root_id,
+            path,
+            size=size,
+            mtime_ns=mtime_ns,
+            content_hash=None,
+            language=language_for(path),
+            skip_reason=reason,
+        )
+        self.vectors.remove(removed)
 
     def _embed_and_store(
         self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport
@@ -287,8 +427,8 @@ class SearchIndex:
             removed, added = self.store.replace_file(
                 prepared.root_id,
                 prepared.file.path,
-                size=prepared.file.size,
-                mtime_ns=prepared.file.mtime_ns,
+                size=prepared.source.size,
+                mtime_ns=prepared.source.mtime_ns,
                 content_hash=prepared.source.content_hash,
                 language=language_for(prepared.file.path),
                 skip_reason=None,
@@ -298,7 +438,10 @@ class SearchIndex:
             self.vectors.remove(removed)
             if matrix is not None:
                 self.vectors.add(np.array(added, dtype=np.int64), matrix)
-            report.files_indexed += 1
+            if prepared.is_new:
+                report.files_added += 1
+            else:
+                report.files_changed += 1
         report.chunks_reused += sum(len(p.chunks) for p in pending) - len(missing)
 
     # searching
@@ -386,3 +529,37 @@ class SearchIndex:
             model=self.model,
             size_bytes=size,
         )
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _needs_reading(state: FileState, item: WalkedFile, max_bytes: int) -> bool:
+    """Whether a known file must be read again: its stat changed, or its last reading may
+    come out differently now (it was unreadable, or the size limit changed)."""
+    if (state.size, state.mtime_ns) != (item.size, item.mtime_ns):
+        return True
+    reason = state.skip_reason
+    if reason is None:
+        return item.size > max_bytes
+    if reason.startswith("too large"):
+        return item.size <= max_bytes
+    return reason.startswith(_TRANSIENT_REASONS)
+
+
+def _storable(item: WalkedFile | WalkProblem) -> WalkedFile | WalkProblem:
+    """SQLite text must be UTF-8, and os.walk hands undecodable names over with surrogate
+    escapes. Such a file is recorded, skipped, under its name with `\\xNN` escapes."""
+    try:
+        item.path.encode("utf-8")
+        return item
+    except UnicodeEncodeError:
+        shown = os.fsencode(item.path).decode("utf-8", "backslashreplace")
+    if isinstance(item, WalkProblem):
+        return WalkProblem(shown, item.reason, item.unreadable)
+    return WalkProblem(shown, "file name is not valid UTF-8", unreadable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from indexer.chunks import ChunkKind
@@ -63,3 +64,20 @@ def best_lines(hit: SearchHit, query: str, count: int = 4) -> tuple[int, list[st
         if total > best_total:
             best_start, best_total = start, total
     return hit.start_line + best_start, lines[best_start : best_start + count]
+
+
+class PathOutsideRoot(ValueError):
+    """A hit's path leads outside its root (a tampered index, or a symlink made since)."""
+
+
+def resolve_hit_path(hit: SearchHit) -> Path:
+    """The absolute, symlink-free path of a hit's file, checked to lie inside its root.
+
+    Call this before reading, showing or opening a hit's file: the index stores paths as text,
+    and a path or a symlink on disk may have changed since it was written.
+    """
+    root = Path(hit.root).resolve()
+    path = (root / hit.path).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise PathOutsideRoot(f"{hit.path} resolves to {path}, outside its root {root}")
+    return path

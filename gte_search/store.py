@@ -41,6 +41,7 @@ class FileState:
     size: int
     mtime_ns: int
     content_hash: str | None
+    skip_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Store:
                 f"{self.path} was written by a newer gte-search (schema {version}); upgrade it"
             )
         for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db.conn:
+            with self.db.atomic():
                 migration(self.db)
                 self.set_meta("schema_version", str(number))
 
@@ -159,14 +160,14 @@ class Store:
         )
 
     def set_model(self, model: IndexModel) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.set_meta("model_id", model.model_id)
             self.set_meta("dimension", str(model.dimension))
             self.set_meta("pooling", model.pooling)
 
     def clear(self) -> None:
         """Drop every root, file, chunk and vector, keeping the schema (for --rebuild)."""
-        with self.db.conn:
+        with self.db.atomic():
             for table in ("vectors", "chunks", "files", "roots"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("DELETE FROM meta WHERE key != 'schema_version'")
@@ -177,7 +178,7 @@ class Store:
         existing = self.db.execute("SELECT id FROM roots WHERE path = ?", [str(root)]).fetchone()
         if existing:
             return int(existing[0])
-        with self.db.conn:
+        with self.db.atomic():
             return int(self.db["roots"].insert({"path": str(root), "added_at": _now()}).last_pk)
 
     def roots(self) -> list[str]:
@@ -185,13 +186,15 @@ class Store:
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, content_hash FROM files WHERE root_id = ?", [root_id]
+            "SELECT id, path, size, mtime_ns, content_hash, skip_reason FROM files "
+            "WHERE root_id = ?",
+            [root_id],
         )
         return {row[1]: FileState(*row) for row in rows}
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Content is unchanged but the stat changed: remember the new stat."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db["files"].update(file_id, {"size": size, "mtime_ns": mtime_ns})
 
     def replace_file(
@@ -208,7 +211,7 @@ class Store:
         vectors: np.ndarray | None = None,
     ) -> tuple[list[int], list[int]]:
         """Swap a file's chunks and vectors in one transaction; returns (removed, added) ids."""
-        with self.db.conn:
+        with self.db.atomic():
             existing = self.db.execute(
                 "SELECT id FROM files WHERE root_id = ? AND path = ?", [root_id, path]
             ).fetchone()
@@ -254,7 +257,7 @@ class Store:
     def remove_files(self, root_id: int, paths: Iterable[str]) -> list[int]:
         """Forget files that are gone from disk; returns the ids of their removed chunks."""
         removed: list[int] = []
-        with self.db.conn:
+        with self.db.atomic():
             for path in paths:
                 row = self.db.execute(
                     "SELECT id FROM files WHERE root_id = ? AND path = ?", [root_id, path]
@@ -263,6 +266,24 @@ class Store:
                     removed += self._delete_chunks_of([row[0]])
                     self.db.execute("DELETE FROM files WHERE id = ?", [row[0]])
         return removed
+
+    def remove_root(self, root: Path) -> tuple[int, list[int]] | None:
+        """Drop a root and everything under it in one transaction: (files, removed chunk ids),
+        or None when it is not a root here."""
+        with self.db.atomic():
+            row = self.db.execute("SELECT id FROM roots WHERE path = ?", [str(root)]).fetchone()
+            if row is None:
+                return None
+            root_id = row[0]
+            of_root = (
+                "SELECT c.id FROM chunks c JOIN files f ON f.id = c.file_id WHERE f.root_id = ?"
+            )
+            removed = [r[0] for r in self.db.execute(of_root, [root_id])]
+            self.db.execute(f"DELETE FROM vectors WHERE chunk_id IN ({of_root})", [root_id])
+            self.db.execute(f"DELETE FROM chunks WHERE id IN ({of_root})", [root_id])
+            files = self.db.execute("DELETE FROM files WHERE root_id = ?", [root_id]).rowcount
+            self.db.execute("DELETE FROM roots WHERE id = ?", [root_id])
+        return int(files), removed
 
     def _delete_chunks_of(self, file_ids: list[int]) -> list[int]:
         marks = ",".join("?" * len(file_ids))

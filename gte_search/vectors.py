@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,6 +12,11 @@ import numpy as np
 
 # A FAISS file starts with the fourcc of its outer index; ours is always an IndexIDMap2.
 _ID_MAP2_MAGIC = b"IxM2"
+_FLAT_IP_MAGIC = b"IxFI"
+# Each index header: fourcc, d (int32), ntotal (int64), two unused int64, is_trained (1 byte),
+# metric (int32). An IndexIDMap2 of an IndexFlatIP is two headers, the vectors as a
+# length-prefixed float array, then the ids as a length-prefixed int64 array.
+_HEADER = struct.Struct("<4siqqqbi")
 
 
 class VectorIndex:
@@ -76,9 +82,8 @@ class VectorIndex:
     def load(cls, path: Path, dimension: int) -> VectorIndex | None:
         """The saved index, or None when it is missing or not a valid index of this dimension."""
         try:
-            with path.open("rb") as handle:
-                if handle.read(4) != _ID_MAP2_MAGIC:
-                    return None
+            if not _layout_is_complete(path, dimension):
+                return None
             index = faiss.read_index(str(path))
         except (OSError, RuntimeError):
             return None
@@ -90,3 +95,21 @@ class VectorIndex:
 def gpu_count() -> int:
     get = getattr(faiss, "get_num_gpus", None)
     return int(get()) if get else 0
+
+
+def _layout_is_complete(path: Path, dimension: int) -> bool:
+    """Whether the file is a whole IndexIDMap2(IndexFlatIP) of `dimension`, judged by its
+    headers and size: FAISS itself may abort or allocate wildly on a truncated or garbage file."""
+    with path.open("rb") as handle:
+        head = handle.read(2 * _HEADER.size)
+        size = os.fstat(handle.fileno()).st_size
+    if len(head) < 2 * _HEADER.size:
+        return False
+    outer = _HEADER.unpack_from(head, 0)
+    inner = _HEADER.unpack_from(head, _HEADER.size)
+    if (outer[0], inner[0]) != (_ID_MAP2_MAGIC, _FLAT_IP_MAGIC):
+        return False
+    if outer[1] != dimension or inner[1] != dimension or outer[2] != inner[2] or outer[2] < 0:
+        return False
+    count = outer[2]
+    return size == 2 * _HEADER.size + 8 + count * dimension * 4 + 8 + count * 8

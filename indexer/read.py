@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,12 +14,18 @@ DEFAULT_MAX_FILE_BYTES = 1_000_000
 # Generated and minified files have enormous lines; they drown real code in search results.
 MAX_LINE_CHARS = 2_500
 BINARY_SNIFF_BYTES = 8_192
+# The reason given for a file that was walked but gone when it was read.
+VANISHED = "vanished during the run"
 
 
 @dataclass(frozen=True)
 class SourceText:
     text: str
     content_hash: str
+    # The file's stat when it was opened: a change made while it is read shows as a newer
+    # mtime on the next run, so the change is never mistaken for already indexed.
+    size: int = -1
+    mtime_ns: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,8 +60,21 @@ def skip_reason(data: bytes) -> str | None:
 
 
 def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceText | Skipped:
+    """The text of a regular file. The walk saw a regular file, but by now it may be gone,
+    or replaced by a symlink (not followed, O_NOFOLLOW) or a FIFO (O_NONBLOCK: no hang)."""
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return Skipped(VANISHED)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return Skipped("symlink (not followed)")
+        return Skipped(f"unreadable: {error.strerror or error}")
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return Skipped("not a regular file")
             data = handle.read(max_bytes + 1)
     except OSError as error:
         return Skipped(f"unreadable: {error.strerror or error}")
@@ -64,4 +86,4 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceTe
     text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
     if max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
         return Skipped(f"minified or generated (a line over {MAX_LINE_CHARS:,} characters)")
-    return SourceText(text, content_hash(data))
+    return SourceText(text, content_hash(data), info.st_size, info.st_mtime_ns)

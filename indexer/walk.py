@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -55,10 +56,27 @@ class WalkedFile:
 
 @dataclass(frozen=True)
 class WalkProblem:
-    """Something under the root that could not be walked (an unreadable folder, a broken link)."""
+    """Something under the root that was not walked: an unreadable folder (`unreadable`), or a
+    symlink, left alone on purpose."""
 
     path: str
     reason: str
+    unreadable: bool = True
+
+
+def _symlink_reason(link: Path, root: Path) -> str:
+    """Why a symlink is not followed, in the words `status --skipped` shows."""
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return "broken symlink"
+    except (RuntimeError, OSError) as error:  # RuntimeError: a loop, on Python < 3.13
+        if isinstance(error, RuntimeError) or error.errno == errno.ELOOP:
+            return "symlink loop"
+        return f"symlink to an unreadable target: {error.strerror}"
+    if not target.is_relative_to(root):
+        return "symlink pointing outside the root (not followed)"
+    return "symlink (not followed; its target is indexed where it lies)"
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,9 @@ def walk(
                 yield WalkProblem(rel, f"cannot stat: {error.strerror}")
                 continue
             if stat.S_ISLNK(info.st_mode):
+                if not _is_ignored(rules, rel, False):
+                    reason = _symlink_reason(Path(entry.path), root)
+                    yield WalkProblem(rel, reason, unreadable=False)
                 continue
             is_dir = stat.S_ISDIR(info.st_mode)
             if is_dir and (entry.name in excluded_dirs or Path(entry.path) in skip_real):

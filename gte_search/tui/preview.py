@@ -12,14 +12,19 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.text import Text
 
-from gte_search.search import SearchHit, query_terms, term_spans
+from gte_search.search import (
+    PathOutsideRoot,
+    SearchHit,
+    query_terms,
+    resolve_hit_path,
+    term_spans,
+)
 from indexer.read import SourceText, read_source
 
 # Lines of the file shown around a hit; the whole file when it is shorter than this window.
@@ -35,18 +40,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`\"'(\[*_])|\n\s*\n|\n(?=\s*
 _NOT_PROSE = re.compile(r"\s{0,3}#{1,6}(\s|$)|\s*([=\-~^*+#`'\".:_])\2{2,}\s*$")
 
 
-class HitPathError(Exception):
-    """A hit whose file resolves outside the root it was indexed under."""
-
-
-# PRIVATE STAND-IN for issue 6's `resolve_hit_path(hit) -> Path`: swap it in once it lands.
-def resolve_hit_path(hit: SearchHit) -> Path:
-    """The hit's file, resolved (symlinks followed), refused unless it lies inside its root."""
-    root = Path(hit.root).resolve()
-    path = (root / hit.path).resolve()
-    if not path.is_relative_to(root):
-        raise HitPathError(f"{hit.path} resolves outside its root {hit.root}")
-    return path
+# Issue 6's check, under the name this module and the app already use.
+HitPathError = PathOutsideRoot
 
 
 def safe_text(text: str) -> str:

@@ -1,0 +1,376 @@
+"""Crash safety and concurrency: SIGKILLed indexers, one writer at a time, readers beside it,
+and FAISS files that are missing, truncated or stale."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gte_search.embed import Embedder
+from gte_search.index import VECTORS_NAME, IndexLocked, SearchIndex
+from gte_search.lock import LOCK_NAME, IndexLock
+from gte_search.models import resolve_model
+from tests.test_cli import run
+
+ROOT = Path(__file__).resolve().parent.parent
+_WORDS = "retry http cookie parse header client send get post store task key value log".split()
+
+
+@pytest.fixture
+def embedder(tiny_model: Path) -> Embedder:
+    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
+
+
+def _module(rng: random.Random, name: str, functions: int = 25) -> str:
+    parts = []
+    for j in range(functions):
+        a, b = rng.choice(_WORDS), rng.choice(_WORDS)
+        parts.append(f'def {a}_{b}_{name}_{j}(x):\n    """{a} the {b}."""\n    return x + {j}\n\n')
+    return "".join(parts)
+
+
+def _big_repo(root: Path, rng: random.Random, files: int = 60) -> Path:
+    """About 1,500 definitions: indexing them with the tiny model takes a second or two."""
+    for i in range(files):
+        path = root / f"pkg{i % 6}" / f"mod{i}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_module(rng, f"m{i}"))
+    return root
+
+
+def _mutate(root: Path, rng: random.Random, step: int) -> None:
+    """What a user does between runs: edit a few files, delete one, add one."""
+    files = sorted(root.rglob("*.py"))
+    for path in rng.sample(files, 6):
+        lines = path.read_text().split("\n")
+        lines[rng.randrange(len(lines))] = f"    edited_{step} = {rng.random()}"
+        path.write_text("\n".join(lines))
+    rng.choice(files).unlink()
+    (root / f"pkg{step % 6}" / f"new{step}.py").write_text(_module(rng, f"n{step}", 10))
+
+
+# Runs `python -m gte_search ARGS` in a forked child for each line of ARGS on stdin, printing
+# "pid N" when it starts and "exit N" when it ends. torch's import takes seconds and touches
+# no index; importing it once, before the forks, lets the test spend its time killing
+# indexers at work rather than waiting for imports. Each child is a real process.
+_FORK_SERVER = """
+import json, os, runpy, sys
+import gte_search.embed, gte_search.index
+print("ready", flush=True)
+for line in sys.stdin:
+    args, log = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        sys.argv = ["gte_search", *args]
+        try:
+            runpy.run_module("gte_search", run_name="__main__", alter_sys=True)
+        except SystemExit as end:
+            os._exit(end.code if isinstance(end.code, int) else 1)
+        os._exit(0)
+    print("pid", pid, flush=True)
+    print("exit", os.waitpid(pid, 0)[1], flush=True)
+"""
+
+
+class _Indexers:
+    """Starts indexers in children of a fork server; kills them with SIGKILL."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.server = subprocess.Popen(
+            [sys.executable, "-c", _FORK_SERVER],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._line() == "ready"
+
+    def _line(self) -> str:
+        assert self.server.stdout is not None
+        return self.server.stdout.readline().strip()
+
+    def start(self, args: list[str]) -> int:
+        assert self.server.stdin is not None
+        self.server.stdin.write(json.dumps([args, str(self.log)]) + "\n")
+        self.server.stdin.flush()
+        return int(self._line().split()[1])
+
+    def wait(self, seconds: float, until: Callable[[], bool] | None = None) -> bool:
+        """Whether the running indexer ended within `seconds`; stops early once `until()`."""
+        assert self.server.stdout is not None
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            if select.select([self.server.stdout], [], [], 0.01)[0]:
+                return True
+            if until is not None and until():
+                return False
+        return bool(select.select([self.server.stdout], [], [], 0)[0])
+
+    def end(self, pid: int, kill: bool) -> int:
+        if kill:
+            os.kill(pid, signal.SIGKILL)
+        return int(self._line().split()[1])
+
+    def close(self) -> None:
+        self.server.communicate("")
+
+
+def _indexer(repo: Path, model: Path, index_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gte_search",
+            "index",
+            str(repo),
+            "--model",
+            str(model),
+            "--index",
+            str(index_dir),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _check_consistent(index_dir: Path, embedder: Embedder, rng: random.Random) -> int:
+    """The index opens, SQLite chunks, SQLite vectors and FAISS agree, each vector belongs to
+    its chunk's text, and a search answers. Returns the number of chunks."""
+    if not (index_dir / "index.db").exists():
+        return 0  # killed before it created anything
+    index = SearchIndex.open(index_dir)
+    try:
+        chunks = index.store.count("chunks")
+        assert chunks == index.store.count("vectors") == len(index.vectors)
+        assert np.array_equal(index.vectors.ids(), index.store.vector_ids())
+        if not chunks:
+            return 0
+        ids = [int(i) for i in rng.sample(list(index.vectors.ids()), 3)]
+        stored = index.store.chunks_by_id(ids)
+        texts = [stored[i].chunk.embedding_text for i in ids]
+        vectors = {
+            i: v for ids_, vs in index.store.iter_vectors() for i, v in zip(ids_, vs, strict=False)
+        }
+        np.testing.assert_allclose(
+            np.stack([vectors[i] for i in ids]), embedder.embed(texts), atol=1e-4
+        )
+        hits = index.search(texts[0], embedder, k=1)
+        assert hits and hits[0].score == pytest.approx(1.0, abs=1e-3)
+        return chunks
+    finally:
+        index.close()
+
+
+def _chunk_rows(index_dir: Path) -> set[tuple[object, ...]]:
+    index = SearchIndex.open(index_dir)
+    try:
+        rows = index.store.db.execute(
+            "SELECT f.path, c.start_line, c.end_line, c.symbol, c.text "
+            "FROM chunks c JOIN files f ON f.id = c.file_id"
+        )
+        return set(rows)
+    finally:
+        index.close()
+
+
+def _chunk_marker(index_dir: Path) -> tuple[int, int]:
+    """Changes whenever a file's chunks are committed: (count, largest id)."""
+    try:
+        with sqlite3.connect(f"file:{index_dir / 'index.db'}?mode=ro", uri=True) as db:
+            count, largest = db.execute("SELECT count(*), max(id) FROM chunks").fetchone()
+    except sqlite3.Error:
+        return (0, 0)
+    return count, largest or 0
+
+
+def _embedded(stdout: str) -> int:
+    return int(stdout.split(" embedded")[0].rsplit("(", 1)[1])
+
+
+def test_sigkilled_indexer_leaves_a_consistent_index_and_the_next_run_finishes(
+    tmp_path: Path, tiny_model: Path, embedder: Embedder
+) -> None:
+    rng = random.Random(6)
+    repo = _big_repo(tmp_path / "repo", rng)
+    index_dir = tmp_path / "index"
+    kills = mid_update = runs = 0
+    indexers = _Indexers(tmp_path / "indexer.log")
+    args = ["index", str(repo), "--model", str(tiny_model), "--index", str(index_dir)]
+    while kills < 20:
+        runs += 1
+        assert runs <= 40, "indexers kept finishing before they could be killed"
+        before = _chunk_marker(index_dir)
+        pid = indexers.start(args)
+        if rng.random() < 0.3:
+            # Anywhere in start-up: opening the database, loading the model, walking.
+            finished = indexers.wait(rng.uniform(0.0, 1.0))
+        else:
+            # While chunks are being stored: once the first file's change is committed.
+            finished = indexers.wait(30.0, lambda b=before: _chunk_marker(index_dir) != b)
+            finished = finished or indexers.wait(rng.uniform(0.0, 0.15))
+        status = indexers.end(pid, kill=not finished)
+        # It may have finished between the last look and the kill.
+        assert status in (0, signal.SIGKILL), (tmp_path / "indexer.log").read_text()
+        killed = status == signal.SIGKILL
+        kills += killed
+        _check_consistent(index_dir, embedder, rng)
+        mid_update += _chunk_marker(index_dir) != before and killed
+        _mutate(repo, rng, runs)
+    indexers.close()
+    print(f"{kills} kills in {runs} runs, {mid_update} while chunks were being stored")
+    assert mid_update >= 1, "no kill landed while chunks were being stored"
+
+    final = _indexer(repo, tiny_model, index_dir)
+    out, err = final.communicate()
+    assert final.returncode == 0, err
+    clean_dir = tmp_path / "clean"
+    clean = _indexer(repo, tiny_model, clean_dir)
+    clean_out, err = clean.communicate()
+    assert clean.returncode == 0, err
+    assert _chunk_rows(index_dir) == _chunk_rows(clean_dir)
+    # What killed runs committed was not embedded again.
+    assert _embedded(out) < _embedded(clean_out)
+    _check_consistent(index_dir, embedder, rng)
+
+
+@pytest.fixture
+def indexed(tmp_path: Path, small_repo: Path, embedder: Embedder) -> SearchIndex:
+    index = SearchIndex.open(tmp_path / "index", create=True)
+    index.update([small_repo], embedder)
+    return index
+
+
+def test_second_indexer_exits_2_naming_the_holder(
+    indexed: SearchIndex, small_repo: Path, tiny_model: Path
+) -> None:
+    holder = IndexLock(indexed.directory)
+    holder.acquire()
+    try:
+        args = ("index", str(small_repo), "--model", str(tiny_model))
+        code, _, err = run(*args, "--index", str(indexed.directory))
+        assert code == 2 and f"process {os.getpid()}" in err and "--wait" in err
+        with pytest.raises(IndexLocked):
+            indexed.remove_root(small_repo.resolve())
+    finally:
+        holder.release()
+
+
+def test_wait_waits_for_the_holder(
+    indexed: SearchIndex, small_repo: Path, tiny_model: Path
+) -> None:
+    holder = IndexLock(indexed.directory)
+    holder.acquire()
+    threading.Timer(0.5, holder.release).start()
+    started = time.perf_counter()
+    args = ("index", str(small_repo), "--model", str(tiny_model), "--wait")
+    code, out, err = run(*args, "--index", str(indexed.directory))
+    assert code == 0, err
+    assert "waiting for process" in err and time.perf_counter() - started >= 0.4
+    assert "2 unchanged" in out
+
+
+def test_a_stale_lock_from_a_dead_process_is_taken_over(
+    indexed: SearchIndex, small_repo: Path, tiny_model: Path
+) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (indexed.directory / LOCK_NAME).write_text(f"{dead.pid}\n")
+    args = ("index", str(small_repo), "--model", str(tiny_model))
+    code, _, err = run(*args, "--index", str(indexed.directory))
+    assert code == 0, err
+
+
+def test_a_search_beside_an_indexer_works_and_leaves_the_faiss_file_alone(
+    indexed: SearchIndex, embedder: Embedder
+) -> None:
+    directory = indexed.directory
+    indexed.close()
+    (directory / VECTORS_NAME).unlink()  # as an indexer does before changing SQLite
+    holder = IndexLock(directory)
+    holder.acquire()
+    try:
+        reader = SearchIndex.open(directory)
+        assert reader.search("retry", embedder, k=2)
+        assert not (directory / VECTORS_NAME).exists()
+        assert f"process {os.getpid()} is updating" in reader.notices[0]
+        reader.close()
+    finally:
+        holder.release()
+    # With the lock free, the next reader writes the rebuilt file for everyone.
+    SearchIndex.open(directory).search("retry", embedder, k=2)
+    assert (directory / VECTORS_NAME).exists()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "huge count"])
+def test_damaged_faiss_files_are_rebuilt_not_loaded(
+    indexed: SearchIndex, embedder: Embedder, damage: str
+) -> None:
+    directory = indexed.directory
+    expected = indexed.vectors.ids()
+    indexed.close()
+    path = directory / VECTORS_NAME
+    data = path.read_bytes()
+    damaged = {
+        "truncate": data[: len(data) - 100],
+        "garbage": b"IxM2" + os.urandom(len(data) - 4),
+        "empty": b"",
+        # A header claiming a billion vectors: FAISS would try to allocate them.
+        "huge count": data[:8] + (10**9).to_bytes(8, "little") + data[16:],
+    }[damage]
+    path.write_bytes(damaged)
+    reopened = SearchIndex.open(directory)
+    assert np.array_equal(reopened.vectors.ids(), expected)
+    assert "rebuilt" in reopened.notices[0]
+    assert reopened.search("retry", embedder, k=1)
+
+
+def test_index_directory_is_private(tmp_path: Path) -> None:
+    SearchIndex.open(tmp_path / "deep" / "index", create=True).close()
+    assert (tmp_path / "deep" / "index").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_file_replaced_half_way_leaves_its_old_chunks(indexed: SearchIndex) -> None:
+    """sqlite-utils commits each write on its own unless a transaction is open: replace_file
+    must open one, or a kill between two chunk inserts leaves half a file."""
+    store = indexed.store
+    before = store.count("chunks"), store.count("vectors"), store.count("files")
+    root_id = store.add_root(Path(store.roots()[0]))
+    rows = list(store.db.execute("SELECT path FROM files WHERE skip_reason IS NULL"))
+    chunks = [c for (c,) in store.db.execute("SELECT id FROM chunks")]
+    found = store.chunks_by_id(chunks)
+    two = [found[i].chunk for i in chunks[:2]]
+    with pytest.raises(ValueError):  # one vector for two chunks: fails after the first insert
+        store.replace_file(
+            root_id,
+            rows[0][0],
+            size=1,
+            mtime_ns=1,
+            content_hash="x",
+            language="python",
+            skip_reason=None,
+            chunks=two,
+            vectors=np.zeros((1, 32), dtype=np.float32),
+        )
+    assert (store.count("chunks"), store.count("vectors"), store.count("files")) == before
+    assert (
+        store.db.execute("SELECT count(*) FROM files WHERE content_hash = 'x'").fetchone()[0] == 0
+    )

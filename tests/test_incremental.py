@@ -1,0 +1,75 @@
+"""Re-indexing as users do it: every known root at once, dropping a root, the summary."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from gte_search.index import SearchIndex
+from tests.test_cli import run
+
+
+def _index(*args: str) -> tuple[int, str, str]:
+    return run("index", *args)
+
+
+def test_index_without_paths_updates_every_known_root(
+    tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    index = str(tmp_path / "index")
+    other = Path(shutil.copytree(small_repo, tmp_path / "other"))
+    code, out, err = _index(
+        str(small_repo), str(other), "--model", str(tiny_model), *("--index", index)
+    )
+    assert code == 0, err
+    assert "Indexed 4 files (4 added, 0 changed, 0 unchanged, 0 removed, 0 skipped)" in out
+    # The second root holds the same texts: its chunks reuse the first root's vectors.
+    assert "reused" in out and " 0 reused" not in out
+
+    (small_repo / "pkg" / "retry.py").write_text("def jitter():\n    return 0.5\n")
+    (other / "docs" / "guide.md").unlink()
+    (other / "pkg" / "new.py").write_text("def fresh():\n    return 1\n")
+    code, out, err = _index("--index", index)
+    assert code == 0, err
+    assert "Indexed 2 files (1 added, 1 changed, 2 unchanged, 1 removed, 0 skipped)" in out
+    assert "with " in out and "s with" in out  # time and model
+
+    code, out, _ = _index("--index", index)
+    assert "Indexed 0 files (0 added, 0 changed, 4 unchanged" in out and "0 embedded" in out
+
+
+def test_remove_drops_a_root_with_its_chunks_and_vectors(
+    tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    other = Path(shutil.copytree(small_repo, tmp_path / "other"))
+    args = ("--model", str(tiny_model), "--index", str(index_dir))
+    assert _index(str(small_repo), str(other), *args)[0] == 0
+    code, out, _ = run("remove", str(other), "--index", str(index_dir))
+    assert code == 0 and "2 files" in out
+    opened = SearchIndex.open(index_dir)
+    assert [str(r) for r in opened.roots()] == [str(small_repo.resolve())]
+    assert len(opened.vectors) == opened.store.count("vectors") == opened.store.count("chunks")
+    assert not opened.notices  # FAISS was saved in step with SQLite
+    assert opened.store.count("files") == 2
+
+    code, _, err = run("remove", str(other), "--index", str(index_dir))
+    assert code == 2 and "not a root" in err
+
+
+def test_index_without_paths_needs_an_index_with_roots(tmp_path: Path) -> None:
+    code, _, err = _index("--index", str(tmp_path / "none"))
+    assert code == 2 and "no index" in err
+
+
+def test_a_vanished_root_is_reported_not_fatal(
+    tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    index = str(tmp_path / "index")
+    other = Path(shutil.copytree(small_repo, tmp_path / "other"))
+    assert _index(str(small_repo), str(other), "--model", str(tiny_model), "--index", index)[0] == 0
+    shutil.rmtree(other)
+    code, out, err = _index("--index", index)
+    assert code == 1  # finished, but something could not be read
+    assert "gte-search remove" in err and str(other) in err
+    assert "2 unchanged" in out
