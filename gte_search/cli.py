@@ -18,6 +18,7 @@ import click
 from gte_search.config import (
     DEFAULT_MODEL,
     INDEX_ENV,
+    MODE_ENV,
     MODEL_ENV,
     PRECISION_ENV,
     default_index_dir,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from gte_search.embed import Embedder
     from gte_search.index import IndexOptions, IndexReport, IndexStatus, SearchIndex
     from gte_search.models import ModelSource
-    from gte_search.search import SearchHit
+    from gte_search.search import SearchHit, SearchMode
 
 # 1: the run finished, but some files could not be read (they are listed on stderr).
 EXIT_UNREADABLE = 1
@@ -277,6 +278,15 @@ def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
 @click.option("--path", "paths", multiple=True, help="Only paths matching this glob.")
 @click.option("--kind", type=click.Choice(["code", "doc"]), help="Only code or only docs.")
 @click.option("--root", "roots", multiple=True, help="Only this root (path or folder name).")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "semantic", "lexical"]),
+    default="hybrid",
+    envvar=MODE_ENV,
+    show_envvar=True,
+    show_default=True,
+    help="Vectors and keywords fused, vectors only, or keywords only (no model loaded).",
+)
 @trust_option
 @index_option
 def search(
@@ -288,6 +298,7 @@ def search(
     paths: tuple[str, ...],
     kind: str | None,
     roots: tuple[str, ...],
+    mode: SearchMode,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
@@ -305,7 +316,8 @@ def search(
 
     def run_query(text: str) -> list[SearchHit]:
         parsed = parse_query(text)
-        hits = search_index.search(parsed.text, embedder, k, flags.merged(parsed.filters))
+        filters = flags.merged(parsed.filters)
+        hits = search_index.search(parsed.text, embedder, k, filters, mode=mode)
         return _inside_roots(hits)
 
     with user_errors():
@@ -313,8 +325,10 @@ def search(
         model = search_index.model
         if model is None:
             fail(f"the index at {search_index.directory} is empty; run: gte-search index PATH")
-        source = _resolve(model.model_id, named_by_user=True)
-        embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+        embedder: Embedder | None = None
+        if mode != "lexical":
+            source = _resolve(model.model_id, named_by_user=True)
+            embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
         if batch is not None:
             for line in batch:
                 hits = run_query(line.strip())

@@ -10,6 +10,7 @@ DEFAULT_MODEL = "thenlper/gte-small"
 MODEL_ENV = "GTE_SEARCH_MODEL"
 PRECISION_ENV = "GTE_SEARCH_PRECISION"
 INDEX_ENV = "GTE_SEARCH_INDEX"
+MODE_ENV = "GTE_SEARCH_MODE"
 
 
 def default_index_dir() -> Path:

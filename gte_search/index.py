@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,11 +17,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gte_search.lexical import named_symbols, search_lexical
 from gte_search.lock import IndexBusy, IndexLock
 from gte_search.pipeline import StageTimer, read_ahead
 from gte_search.query import SearchFilters
-from gte_search.search import SearchHit
-from gte_search.store import FileState, IndexModel, SkippedFile, Store, StoreError, text_hash
+from gte_search.rank import SYMBOL_BOOST, fuse_by_definition, names_symbol, without_overlaps
+from gte_search.search import SEARCH_MODES, SearchHit, SearchMode
+from gte_search.store import (
+    FileState,
+    IndexModel,
+    SkippedFile,
+    Store,
+    StoredChunk,
+    StoreError,
+    text_hash,
+)
 from gte_search.vectors import KINDS, VectorIndex
 from indexer.chunk import chunk_file
 from indexer.chunks import Chunk
@@ -44,6 +54,8 @@ CHUNK_TOKEN_BUDGET = 512
 # Files read and chunked ahead of the one being stored, in a background thread; 0 turns the
 # overlap off.
 READ_AHEAD_FILES = 64
+# How deep each ranking goes before hybrid search fuses them (at least 2k).
+FUSION_DEPTH = 80
 
 
 class IndexProblem(Exception):
@@ -502,17 +514,54 @@ class SearchIndex:
     def search(
         self,
         query: str,
-        embedder: Embedder,
+        embedder: Embedder | None,
         k: int = 10,
         filters: SearchFilters | None = None,
+        *,
+        mode: SearchMode = "hybrid",
     ) -> list[SearchHit]:
-        """The k chunks nearest to `query` (plain text: parse query syntax with
-        `gte_search.query.parse_query` first) that pass `filters`."""
-        if not query.strip():
+        """The k best chunks for `query` (plain text: parse query syntax with
+        `gte_search.query.parse_query` first) that pass `filters`.
+
+        `mode` is "semantic" (cosine similarity of GTE vectors), "lexical" (FTS5 bm25 over
+        code-aware tokens; needs no embedder) or "hybrid" (both, fused by `gte_search.rank`).
+        """
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+        if not query.strip() or k < 1:
             return []
         allowed = self.store.filtered_chunk_ids(filters) if filters else None
-        ranked = self.vectors.search(embedder.embed_query(query), k, allowed)
-        stored = self.store.chunks_by_id([chunk_id for chunk_id, _ in ranked])
+        if mode == "lexical":
+            return self._hits(search_lexical(self.store.db, query, k, allowed))
+        if embedder is None:
+            raise ValueError(f"{mode} search needs an embedder")
+        if mode == "semantic":
+            return self._hits(self.vectors.search(embedder.embed_query(query), k, allowed))
+        depth = max(FUSION_DEPTH, 2 * k)
+        vector = self.vectors.search(embedder.embed_query(query), depth, allowed)
+        lexical = search_lexical(self.store.db, query, depth, allowed)
+        rankings = [[i for i, _ in vector], [i for i, _ in lexical]]
+        stored = self.store.chunks_by_id(list({i for ranking in rankings for i in ranking}))
+
+        def definition_of(chunk_id: int) -> Hashable:
+            found = stored.get(chunk_id)
+            if found is None or not found.chunk.symbol:
+                return chunk_id
+            return (found.root, found.chunk.path, found.chunk.symbol)
+
+        fused = fuse_by_definition(rankings, definition_of)
+        names = named_symbols(query)
+        for chunk_id, found in stored.items():
+            if found.chunk.kind == "code" and names_symbol(found.chunk.symbol, names):
+                fused[chunk_id] += SYMBOL_BOOST
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+        return without_overlaps(self._hits(ranked, stored))[:k]
+
+    def _hits(
+        self, ranked: list[tuple[int, float]], stored: dict[int, StoredChunk] | None = None
+    ) -> list[SearchHit]:
+        if stored is None:
+            stored = self.store.chunks_by_id([chunk_id for chunk_id, _ in ranked])
         hits = []
         for chunk_id, score in ranked:
             found = stored.get(chunk_id)

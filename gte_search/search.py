@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from indexer.chunks import ChunkKind
+
+SearchMode = Literal["hybrid", "semantic", "lexical"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "semantic", "lexical")
 
 
 @dataclass(frozen=True)

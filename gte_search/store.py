@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from gte_search.lexical import create_lexical_index, register
 from gte_search.query import SearchFilters
 from indexer.chunks import Chunk
 from indexer.read import content_hash
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreError(Exception):
@@ -102,7 +103,10 @@ def _create_tables(db: sqlite_utils.Database) -> None:
 
 
 # Each entry upgrades the schema by one version; append, never edit, once released.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_create_tables]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _create_tables,
+    create_lexical_index,  # 2: FTS5 over chunks, kept in step by triggers
+]
 
 
 def _now() -> str:
@@ -114,6 +118,7 @@ class Store:
         self.path = path
         try:
             self.db = sqlite_utils.Database(path)
+            register(self.db.conn)  # the lexical index's triggers call it
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,26 @@ def test_reindexing_with_another_model_needs_rebuild(
     # Without --model, re-indexing keeps using the index's own model.
     code, out, _ = run("index", str(small_repo), "--index", str(indexed))
     assert code == 0 and "2 unchanged" in out and str(other.resolve()) in out
+
+
+def test_search_modes(indexed: Path, tiny_model: Path) -> None:
+    index = ("--index", str(indexed))
+    code, out, _ = run("search", "compute backoff", "--mode", "semantic", "--json", *index)
+    assert code == 0 and all(-1.0 <= h["score"] <= 1.0 for h in json.loads(out))
+    code, out, _ = run("search", "compute backoff", "--json", *index)
+    hybrid = json.loads(out)
+    assert code == 0 and hybrid[0]["symbol"] == "compute_backoff"
+    code, _, err = run("search", "x", "--mode", "fuzzy", *index)
+    assert code == 2 and "fuzzy" in err
+    # Keyword search loads no model: it works with the model folder gone.
+    shutil.rmtree(tiny_model)
+    code, out, _ = run("search", "backoff lang:py", "--mode", "lexical", "--json", *index)
+    hits = json.loads(out)
+    assert code == 0 and [h["symbol"] for h in hits] == ["compute_backoff"]
+    assert set(hits[0]) == HIT_KEYS and hits[0]["score"] > 0
+    code, out, _ = run(
+        "search", "--batch", "-", "--json", "--mode", "lexical", *index, input="install\nsend\n"
+    )
+    arrays = [json.loads(line) for line in out.strip().split("\n")]
+    assert code == 0 and arrays[0][0]["path"] == "docs/guide.md"
+    assert arrays[1][0]["path"] == "pkg/retry.py"

@@ -173,7 +173,7 @@ def _check_consistent(index_dir: Path, embedder: Embedder, rng: random.Random) -
         np.testing.assert_allclose(
             np.stack([vectors[i] for i in ids]), embedder.embed(texts), atol=1e-4
         )
-        hits = index.search(texts[0], embedder, k=1)
+        hits = index.search(texts[0], embedder, k=1, mode="semantic")
         assert hits and hits[0].score == pytest.approx(1.0, abs=1e-3)
         return chunks
     finally:

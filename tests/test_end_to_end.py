@@ -83,3 +83,44 @@ def test_status_and_human_search_output(sample_index: Path) -> None:
     done = gte_search("search", "how do I configure the cache TTL", "-k", "3", index=sample_index)
     assert done.returncode == 0 and "No results" not in done.stdout
     assert done.stdout.lstrip().startswith("1. ")
+
+
+@pytest.mark.parametrize(
+    ("query", "decoy", "answer"),
+    [
+        # Keywords alone put the configuration docs first; the definition is what was asked.
+        (
+            "Read API keys from a file, one per line",
+            "kvstore/docs/configuration.md",
+            "loadAPIKeys",
+        ),
+        # Keywords alone put the client's header building first.
+        ("Parse cookies from a Cookie header string", "pyfetch/pyfetch/client.py", None),
+    ],
+)
+def test_hybrid_ranks_a_paraphrase_above_keyword_decoys(
+    sample_index: Path, query: str, decoy: str, answer: str | None
+) -> None:
+    def top(mode: str) -> dict:
+        done = gte_search("search", query, "--json", "-k", "3", "--mode", mode, index=sample_index)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)[0]
+
+    assert top("lexical")["path"] == decoy
+    best = top("hybrid")
+    assert best["path"] != decoy and best["kind"] == "code"
+    if answer:
+        assert best["symbol"] == answer
+
+
+def test_a_symbol_query_finds_its_definition(sample_index: Path) -> None:
+    def top(mode: str) -> dict:
+        done = gte_search("search", "RetryPolicy", "--json", "--mode", mode, index=sample_index)
+        return json.loads(done.stdout)[0]
+
+    # Keywords alone may rank a method or a paragraph about the class first; the exact-name
+    # boost puts the definition itself on top.
+    assert (top("hybrid")["path"], top("hybrid")["symbol"]) == (
+        "pyfetch/pyfetch/retry.py",
+        "RetryPolicy",
+    )

@@ -46,7 +46,7 @@ def test_search_returns_the_exact_chunk_first_with_contract_fields(
     chunk = next(r for r in index.store.db["chunks"].rows if r["symbol"] == "compute_backoff")
     # With a random tiny model only identical text is reliably nearest: query with it.
     query = f"pkg/retry.py | compute_backoff\n{chunk['text']}"
-    hits = index.search(query, embedder, k=3)
+    hits = index.search(query, embedder, k=3, mode="semantic")
     assert hits[0].path == "pkg/retry.py" and hits[0].symbol == "compute_backoff"
     assert hits[0].root == str(small_repo.resolve())
     assert (hits[0].start_line, hits[0].end_line) == (chunk["start_line"], chunk["end_line"])

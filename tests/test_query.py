@@ -64,3 +64,19 @@ def test_filters_apply_before_the_top_k_cut(filtered_index: tuple[SearchIndex, E
     by_root = index.search("return", embedder, k=3, filters=make_filters(roots=("repo",)))
     assert len(by_root) == 3
     assert index.search("return", embedder, k=3, filters=make_filters(roots=("other",))) == []
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_filters_apply_before_the_cut_in_every_mode(
+    filtered_index: tuple[SearchIndex, Embedder], mode: str
+) -> None:
+    index, embedder = filtered_index
+    go = index.search("return", embedder, k=5, filters=make_filters(("golang",)), mode=mode)
+    assert len(go) == 5 and {h.language for h in go} == {"go"}
+    glob = make_filters(paths=("src/*.py",))
+    found = index.search("return", embedder, k=50, filters=glob, mode=mode)
+    assert len(found) == 12 and {h.path for h in found} == {"src/a.py", "src/b.py"}
+    docs = index.search("paragraph", embedder, k=3, filters=make_filters(kind="doc"), mode=mode)
+    assert len(docs) == 3 and {h.kind for h in docs} == {"doc"}
+    none = make_filters(roots=("other",))
+    assert index.search("return", embedder, k=3, filters=none, mode=mode) == []

@@ -137,7 +137,7 @@ def test_index_switches_to_ivf_when_asked_and_still_finds_chunks(
     reopened = SearchIndex.open(tmp_path / "index")
     assert reopened.vectors.kind == "ivf" and not reopened.notices
     chunk = next(iter(reopened.store.db["chunks"].rows))
-    hits = reopened.search(chunk["text"], embedder, k=5)
+    hits = reopened.search(chunk["text"], embedder, k=5, mode="semantic")
     assert hits and hits[0].score > 0.9
 
 

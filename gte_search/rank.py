@@ -1,0 +1,92 @@
+"""Fusing rankings: reciprocal rank fusion, the exact-symbol boost, and de-duplication.
+
+Cosine similarities and bm25 scores live on different scales, so hybrid search fuses ranks,
+not scores (Cormack et al., 2009): a chunk scores sum(1 / (RRF_K + rank)) over the rankings
+it appears in, rank counted from 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Protocol, TypeVar
+
+# The constant from the RRF paper: it damps the difference between the very first ranks.
+RRF_K = 60
+# A chunk whose symbol the query names exactly gets what ranking first in both lists gives,
+# so it lands above every chunk that is not named.
+SYMBOL_BOOST = 2.0 / (RRF_K + 1)
+
+
+def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """Chunk id → fused score, over any number of best-first rankings of chunk ids."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def fuse_by_definition(
+    rankings: Sequence[Sequence[int]], definition_of: Callable[[int], Hashable]
+) -> dict[int, float]:
+    """RRF where a definition cut into several chunks counts as one: its best rank in each
+    ranking is what it scores, and that score goes to its best chunk. Without this, one
+    ranking's first hit and the other's may be two pieces of the same function, and each
+    piece alone loses to a chunk that both rankings put second.
+
+    The other pieces keep their own fused score, so they follow without flooding the top.
+    """
+    own = reciprocal_rank_fusion(rankings)
+    best_ranks: dict[Hashable, list[int]] = {}
+    for position, ranking in enumerate(rankings):
+        for rank, chunk_id in enumerate(ranking, start=1):
+            ranks = best_ranks.setdefault(definition_of(chunk_id), [0] * len(rankings))
+            if not ranks[position]:
+                ranks[position] = rank
+    leaders: dict[Hashable, int] = {}
+    for chunk_id, score in own.items():
+        key = definition_of(chunk_id)
+        if key not in leaders or score > own[leaders[key]]:
+            leaders[key] = chunk_id
+    fused = dict(own)
+    for key, chunk_id in leaders.items():
+        fused[chunk_id] = sum(1.0 / (RRF_K + rank) for rank in best_ranks[key] if rank)
+    return fused
+
+
+def names_symbol(symbol: str | None, names: Sequence[str]) -> bool:
+    """Whether a chunk's symbol is one the query names exactly: the whole qualified name
+    (`Client.send`) or its last part (`send`), case-sensitive, since `Open` the function is
+    not `open` the verb."""
+    if not symbol or not names:
+        return False
+    return symbol in names or symbol.rsplit(".", 1)[-1] in names
+
+
+class Placed(Protocol):
+    """Anything with a place in a file: a `SearchHit`, a stored chunk."""
+
+    @property
+    def root(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def start_line(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+
+
+T = TypeVar("T", bound=Placed)
+
+
+def without_overlaps(items: Iterable[T]) -> list[T]:
+    """Items in order, dropping any whose lines overlap a better one's in the same file."""
+    kept: list[T] = []
+    seen: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for item in items:
+        spans = seen.setdefault((item.root, item.path), [])
+        if any(item.start_line <= end and start <= item.end_line for start, end in spans):
+            continue
+        spans.append((item.start_line, item.end_line))
+        kept.append(item)
+    return kept

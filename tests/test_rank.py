@@ -1,0 +1,101 @@
+"""Fusion: reciprocal rank fusion, the exact-symbol boost, and de-duplication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gte_search.embed import Embedder
+from gte_search.index import SearchIndex
+from gte_search.models import resolve_model
+from gte_search.rank import (
+    RRF_K,
+    fuse_by_definition,
+    names_symbol,
+    reciprocal_rank_fusion,
+    without_overlaps,
+)
+
+
+def test_rrf_sums_reciprocal_ranks_over_rankings() -> None:
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]])
+    assert fused[1] == pytest.approx(1 / (RRF_K + 1) + 1 / (RRF_K + 2))
+    assert fused[3] == pytest.approx(1 / (RRF_K + 3) + 1 / (RRF_K + 1))
+    assert fused[2] == pytest.approx(1 / (RRF_K + 2))
+    # Found by both beats found high by one.
+    assert sorted(fused, key=fused.__getitem__, reverse=True) == [1, 3, 2]
+    assert reciprocal_rank_fusion([[], []]) == {}
+
+
+def test_pieces_of_one_definition_fuse_as_one() -> None:
+    # Chunks 1 and 2 are two pieces of one function; each ranking puts a different piece
+    # first and misses the other, and both put chunk 3 second.
+    rankings = [[1, 3, 4], [2, 3, 5]]
+    plain = reciprocal_rank_fusion(rankings)
+    assert max(plain, key=plain.__getitem__) == 3
+    fused = fuse_by_definition(rankings, lambda i: "f" if i in (1, 2) else i)
+    assert fused[1] == pytest.approx(2 / (RRF_K + 1))  # the leading piece scores for both
+    assert fused[2] == pytest.approx(1 / (RRF_K + 1))  # the other keeps its own score
+    assert sorted(fused, key=fused.__getitem__, reverse=True)[:3] == [1, 3, 2]
+
+
+def test_a_symbol_is_named_by_its_full_or_last_name_with_case() -> None:
+    assert names_symbol("Client.send", ["send"]) and names_symbol("Client.send", ["Client.send"])
+    assert names_symbol("HTTPAdapter", ["HTTPAdapter"])
+    assert not names_symbol("Client.send", ["Client"]) and not names_symbol("Open", ["open"])
+    assert not names_symbol(None, ["send"]) and not names_symbol("send", [])
+
+
+@dataclass(frozen=True)
+class Place:
+    root: str
+    path: str
+    start_line: int
+    end_line: int
+
+
+def test_overlapping_chunks_of_one_file_keep_the_better_one() -> None:
+    items = [
+        Place("/r", "a.py", 10, 20),
+        Place("/r", "a.py", 15, 30),  # overlaps the first: dropped
+        Place("/r", "a.py", 21, 25),  # touches but does not overlap: kept
+        Place("/r", "b.py", 10, 20),  # another file: kept
+        Place("/s", "a.py", 10, 20),  # another root: kept
+        Place("/r", "a.py", 1, 10),  # shares line 10: dropped
+    ]
+    assert without_overlaps(items) == [items[0], items[2], items[3], items[4]]
+
+
+@pytest.fixture
+def usage_index(tmp_path: Path, tiny_model: Path) -> tuple[SearchIndex, Embedder]:
+    """A definition of `RetryPolicy` and several places that only use it."""
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "policy.py").write_text(
+        "class RetryPolicy:\n"
+        "    def __init__(self, attempts=3):\n"
+        "        self.attempts = attempts\n"
+    )
+    for number in range(4):
+        (root / "pkg" / f"use{number}.py").write_text(
+            "from pkg.policy import RetryPolicy\n\n\n"
+            f"def client_{number}(policy: RetryPolicy = RetryPolicy()):\n"
+            "    # RetryPolicy decides; RetryPolicy retries.\n"
+            "    return RetryPolicy(attempts=policy.attempts + 1)\n"
+        )
+    embedder = Embedder(resolve_model(str(tiny_model), named_by_user=True))
+    index = SearchIndex.open(tmp_path / "index", create=True)
+    index.update([root], embedder)
+    return index, embedder
+
+
+def test_an_identifier_query_ranks_its_definition_first(
+    usage_index: tuple[SearchIndex, Embedder],
+) -> None:
+    index, embedder = usage_index
+    hits = index.search("RetryPolicy", embedder, k=5)
+    assert (hits[0].path, hits[0].symbol) == ("pkg/policy.py", "RetryPolicy")
+    assert len(hits) == 5 and len({(h.path, h.start_line) for h in hits}) == 5
+    assert hits[0].score > hits[1].score
