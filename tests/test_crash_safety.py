@@ -52,12 +52,15 @@ def _big_repo(root: Path, rng: random.Random, files: int = 60) -> Path:
 
 
 def _mutate(root: Path, rng: random.Random, step: int) -> None:
-    """What a user does between runs: edit a few files, delete one, add one."""
+    """What a user does between runs: edit a few files, rewrite some, delete one, add one.
+    The rewrites keep every run busy long enough to be killed at work, even on a fast machine."""
     files = sorted(root.rglob("*.py"))
     for path in rng.sample(files, 6):
         lines = path.read_text().split("\n")
         lines[rng.randrange(len(lines))] = f"    edited_{step} = {rng.random()}"
         path.write_text("\n".join(lines))
+    for number, path in enumerate(rng.sample(files, 12)):
+        path.write_text(_module(rng, f"r{step}_{number}"))
     rng.choice(files).unlink()
     (root / f"pkg{step % 6}" / f"new{step}.py").write_text(_module(rng, f"n{step}", 10))
 
