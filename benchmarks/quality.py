@@ -122,12 +122,18 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "gte-search-bench")
     parser.add_argument("--queries", type=Path, default=QUERIES)
     parser.add_argument("--json", action="store_true", help="print per-query results as JSON")
+    parser.add_argument(
+        "--precision", default="fp32", help="model arithmetic (fp32, bf16, int8, auto)"
+    )
     args = parser.parse_args()
 
     sets = load_query_sets(args.queries)
     roots = {corpus: corpus_root(source, args.cache) for corpus, (source, _) in sets.items()}
-    embedder = Embedder(resolve_model(BUNDLED_MODEL_ID, named_by_user=True))
-    index = SearchIndex.open(args.cache / "index", create=True)
+    embedder = Embedder(
+        resolve_model(BUNDLED_MODEL_ID, named_by_user=True), precision=args.precision
+    )
+    # One index per precision: vectors made at one precision must not be reused for another.
+    index = SearchIndex.open(args.cache / f"index-{embedder.precision}", create=True)
     started = time.perf_counter()
     report = index.update(list(roots.values()), embedder)
     print(

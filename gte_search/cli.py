@@ -243,7 +243,7 @@ def _progress_bar() -> Iterator[object]:
         def start_root(self, root: Path, files: int) -> None:
             self.task = self.bar.add_task(f"indexing {root.name}", total=files)
 
-        def advance(self, files: int) -> None:
+        def advance(self, files: float) -> None:
             self.bar.advance(self.task, files)  # type: ignore[arg-type]
 
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -119,7 +119,7 @@ class Progress:
 
     def start_root(self, root: Path, files: int) -> None: ...
 
-    def advance(self, files: int) -> None: ...
+    def advance(self, files: float) -> None: ...
 
 
 # What the read-ahead thread hands over: the file's text (or why it is skipped), and its
@@ -392,11 +392,9 @@ class SearchIndex:
                 continue
             pending.append(prepared)
             if sum(len(p.chunks) for p in pending) >= EMBED_GROUP_CHUNKS:
-                self._embed_and_store(pending, embedder, report)
-                progress.advance(len(pending))
+                self._embed_and_store(pending, embedder, report, progress)
                 pending = []
-        self._embed_and_store(pending, embedder, report)
-        progress.advance(len(pending))
+        self._embed_and_store(pending, embedder, report, progress)
         vanished = set(known) - {item.path for item in found}
         with timer("store"):
             removed = self.store.remove_files(root_id, vanished)
@@ -472,7 +470,11 @@ class SearchIndex:
         self.vectors.remove(removed)
 
     def _embed_and_store(
-        self, pending: list[_PreparedFile], embedder: Embedder, report: IndexReport
+        self,
+        pending: list[_PreparedFile],
+        embedder: Embedder,
+        report: IndexReport,
+        progress: Progress,
     ) -> None:
         timer = StageTimer(report.stages)
         texts = {text_hash(c.embedding_text): c.embedding_text for p in pending for c in p.chunks}
@@ -480,8 +482,15 @@ class SearchIndex:
             known = self.store.vectors_for_texts(texts)
         # Identical texts (licence headers, repeated boilerplate) are embedded once.
         missing = [digest for digest in texts if digest not in known]
+        # The bar moves with each embedded batch, not only when a group of files is stored.
+        files_per_text = len(pending) / len(missing) if missing else 0.0
         with timer("embed"):
-            fresh = embedder.embed([texts[digest] for digest in missing])
+            fresh = embedder.embed(
+                [texts[digest] for digest in missing],
+                on_batch=lambda count: progress.advance(count * files_per_text),
+            )
+        if not missing:
+            progress.advance(len(pending))
         known.update(zip(missing, fresh, strict=True))
         report.chunks_embedded += len(missing)
         for prepared in pending:

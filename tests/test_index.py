@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gte_search.embed import Embedder
-from gte_search.index import VECTORS_NAME, IndexProblem, SearchIndex
+from gte_search.index import VECTORS_NAME, IndexProblem, Progress, SearchIndex
 from gte_search.models import resolve_model
 
 
@@ -119,3 +119,31 @@ def test_empty_directory_is_a_user_error(tmp_path: Path, embedder: Embedder) -> 
     (tmp_path / "empty").mkdir()
     with pytest.raises(IndexProblem, match="no files"):
         _index(tmp_path).update([tmp_path / "empty"], embedder)
+
+
+class _RecordedProgress(Progress):
+    def __init__(self) -> None:
+        self.total = 0
+        self.steps: list[float] = []
+
+    def start_root(self, root: Path, files: int) -> None:
+        self.total += files
+
+    def advance(self, files: float) -> None:
+        self.steps.append(files)
+
+
+def test_progress_moves_with_each_batch_and_ends_full(
+    tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    for number in range(12):
+        (small_repo / "pkg" / f"extra{number}.py").write_text(
+            "\n\n".join(f"def f{number}_{i}(x):\n    return x * {i}" for i in range(20)) + "\n"
+        )
+    embedder = Embedder(resolve_model(str(tiny_model), named_by_user=True), batch_tokens=256)
+    progress = _RecordedProgress()
+    _index(tmp_path).update([small_repo], embedder, progress)
+    assert progress.total == 14
+    assert sum(progress.steps) == pytest.approx(14)
+    # Fractions of files arrive batch by batch while a group of files is being embedded.
+    assert len(progress.steps) > 14

@@ -49,7 +49,7 @@ class _AppProgress(Progress):
     def start_root(self, root: Path, files: int) -> None:
         self.app.call_from_thread(self.app.progress_start, root.name, files)
 
-    def advance(self, files: int) -> None:
+    def advance(self, files: float) -> None:
         self.app.call_from_thread(self.app.progress_advance, files)
 
 
@@ -324,7 +324,7 @@ class SearchApp(App[None]):
         self.query_one("#indexing-label", Static).update(Text(safe_text(f"indexing {name}")))
         self.query_one("#progress", ProgressBar).update(total=files, progress=0)
 
-    def progress_advance(self, files: int) -> None:
+    def progress_advance(self, files: float) -> None:
         self.query_one("#progress", ProgressBar).advance(files)
 
     async def reindex_done(self, report: IndexReport) -> None:
