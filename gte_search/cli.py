@@ -148,7 +148,7 @@ def _load_embedder(
     show_default=True,
     envvar=PRECISION_ENV,
     show_envvar=True,
-    help="Model arithmetic: auto is fp16 on a GPU, bf16 on CPUs that have it, else fp32.",
+    help="Model arithmetic: auto is fp16 on a GPU, bf16 on CPUs that have it, else int8.",
 )
 @click.option(
     "--faiss",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gte_search import index as index_module
 from gte_search import vectors as vectors_module
@@ -158,3 +159,15 @@ def test_cli_index_records_precision_and_vector_type(
     store.close()
     bad = CliRunner().invoke(main, [*args, "--precision", "fp8"])
     assert bad.exit_code == 2
+
+
+def test_auto_precision_follows_the_hardware(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gte_search import embed
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(embed, "native_bf16", lambda: True)
+    assert embed.resolve_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(embed, "native_bf16", lambda: False)
+    assert embed.resolve_precision("auto", cpu) == "int8"
+    assert embed.resolve_precision("fp32", cpu) == "fp32"
+    assert embed.resolve_precision("auto", torch.device("cuda")) == "fp16"
