@@ -219,7 +219,7 @@ def _package_dir(name: str) -> Path:
 
 
 def _chunk_texts(root: Path, budget: int, count_lines) -> list[str]:
-    from indexer.chunk import chunk_file
+    from indexer.chunking import chunk_file
     from indexer.read import SourceText, read_source
     from indexer.walk import WalkedFile, walk
 

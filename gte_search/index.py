@@ -30,11 +30,10 @@ from gte_search.store import (
     Store,
     StoredChunk,
     StoreError,
-    text_hash,
 )
-from gte_search.vectors import KINDS, VectorIndex
-from indexer.chunk import chunk_file
-from indexer.chunks import Chunk
+from gte_search.vectors import VECTOR_INDEX_KINDS, VectorIndex
+from indexer.chunking import chunk_file
+from indexer.chunk import Chunk
 from indexer.languages import language_for
 from indexer.read import DEFAULT_MAX_FILE_BYTES, VANISHED, Skipped, SourceText, read_source
 from indexer.walk import WalkedFile, WalkProblem, walk
@@ -292,7 +291,7 @@ class SearchIndex:
         """Bring the index up to date with `roots`: new and changed files are chunked and
         embedded, unchanged ones kept, vanished ones dropped. Files that could not be read
         are recorded with their reason and listed in the report's `problems`. `vector_kind`
-        (one of `vectors.KINDS`) sets the FAISS index type for this and later runs."""
+        (one of `vectors.VECTOR_INDEX_KINDS`) sets the FAISS index type for this and later runs."""
         with self.writing():
             return self._update(
                 roots, embedder, progress or Progress(), options or IndexOptions(), vector_kind
@@ -316,7 +315,7 @@ class SearchIndex:
         elif current.model_id != embedder.model_id:
             raise IndexProblem(f"this index was built with {current.model_id}")
         if vector_kind is not None:
-            if vector_kind not in KINDS:
+            if vector_kind not in VECTOR_INDEX_KINDS:
                 raise IndexProblem(f"unknown vector index type {vector_kind!r}")
             self.store.set_meta("faiss", vector_kind)
         self.store.set_meta("precision", getattr(embedder, "precision", "fp32"))
@@ -477,7 +476,7 @@ class SearchIndex:
         progress: Progress,
     ) -> None:
         timer = StageTimer(report.stages)
-        texts = {text_hash(c.embedding_text): c.embedding_text for p in pending for c in p.chunks}
+        texts = {c.embedding_hash: c.embedding_text for p in pending for c in p.chunks}
         with timer("store"):
             known = self.store.vectors_for_texts(texts)
         # Identical texts (licence headers, repeated boilerplate) are embedded once.
@@ -494,7 +493,7 @@ class SearchIndex:
         known.update(zip(missing, fresh, strict=True))
         report.chunks_embedded += len(missing)
         for prepared in pending:
-            hashes = [text_hash(c.embedding_text) for c in prepared.chunks]
+            hashes = [c.embedding_hash for c in prepared.chunks]
             matrix = np.stack([known[h] for h in hashes]) if hashes else None
             with timer("store"):
                 removed, added = self.store.replace_file(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import pathspec
 
+from indexer.chunk import CHUNK_KINDS
+
 # Short names people type, mapped to the language names chunks carry.
 LANGUAGE_ALIASES = {
     "py": "python",
@@ -23,7 +25,6 @@ LANGUAGE_ALIASES = {
     "md": "markdown",
     "txt": "text",
 }
-KINDS = ("code", "doc")
 # Only these keys are filters; any other `word:value` (say `due:today`) stays in the query.
 _FILTER = re.compile(r"(?<!\S)(lang|language|path|kind|root):(\S+)")
 
@@ -78,8 +79,8 @@ def make_filters(
     kind: str | None = None,
     roots: tuple[str, ...] = (),
 ) -> SearchFilters:
-    if kind is not None and kind not in KINDS:
-        raise QueryError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if kind is not None and kind not in CHUNK_KINDS:
+        raise QueryError(f"kind must be one of {', '.join(CHUNK_KINDS)}, not {kind!r}")
     return SearchFilters(tuple(normalise_language(x) for x in languages), paths, kind, roots)
 
 

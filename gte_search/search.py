@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from indexer.chunks import ChunkKind
+from indexer.chunk import ChunkKind
 
 SearchMode = Literal["hybrid", "semantic", "lexical"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "semantic", "lexical")

@@ -13,8 +13,7 @@ import sqlite_utils
 
 from gte_search.lexical import create_lexical_index, register
 from gte_search.query import SearchFilters
-from indexer.chunks import Chunk
-from indexer.read import content_hash
+from indexer.chunk import Chunk
 
 SCHEMA_VERSION = 2
 
@@ -244,7 +243,7 @@ class Store:
                         chunk.language,
                         chunk.symbol,
                         chunk.text,
-                        text_hash(chunk.embedding_text),
+                        chunk.embedding_hash,
                     ],
                 ).lastrowid
                 self.db.execute(
@@ -386,6 +385,3 @@ class Store:
         )
         return [SkippedFile(*row) for row in rows]
 
-
-def text_hash(text: str) -> str:
-    return content_hash(text.encode("utf-8"))

@@ -3,8 +3,8 @@
 Nothing here imports torch or faiss, so listing and chunking stay fast and testable.
 """
 
-from indexer.chunk import chunk_file
-from indexer.chunks import Chunk
+from indexer.chunk import Chunk
+from indexer.chunking import chunk_file
 from indexer.languages import language_for
 
 __all__ = ["Chunk", "chunk_file", "language_for"]

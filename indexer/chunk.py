@@ -1,30 +1,47 @@
-"""The chunking stage's one entry point: pick a chunker by the file's language."""
+"""The dataclass that flows out of the indexer: one file in, chunks out."""
 
 from __future__ import annotations
 
-from indexer.chunks import Chunk
-from indexer.code import chunk_code
-from indexer.docs import chunk_document
-from indexer.languages import fallback_language, is_code, language_for
-from indexer.tokens import LineCounter
-from indexer.windows import chunk_lines
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from indexer.read import content_hash
+
+ChunkKind = Literal["code", "doc"]
+CHUNK_KINDS: tuple[ChunkKind, ...] = ("code", "doc")
 
 
-def chunk_file(
-    path: str, text: str, max_tokens: int = 512, count_lines: LineCounter | None = None
-) -> list[Chunk]:
-    """Cut one text file into chunks whose `embedding_text` fits `max_tokens` tokens, each
-    line priced by `count_lines` (the model's tokenizer) or else a conservative estimate.
+def embedding_header(path: str, symbol: str | None) -> str:
+    """The line put above a chunk's text when it is embedded: its path and symbol.
 
-    - a language with a grammar (see `languages.CODE_LANGUAGES`): definitions via tree-sitter;
-    - Markdown, reStructuredText, plain text: paragraphs under their heading path;
-    - anything else: line windows, labelled with the file's suffix (``yaml``, ``php``) and
-      kind "code" for source-like suffixes, else labelled "text" / the suffix, kind "doc".
+    GTE reads code as plain text; the header gives it the context a reader has when looking
+    at the chunk inside its file. The chunker prices this line too (`tokens.text_budget`)."""
+    return path if not symbol else f"{path} | {symbol}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A searchable piece of a file: a definition, a group of top-level lines, or a paragraph.
+
+    `path` is relative to the root the file was found under, with forward slashes.
+    Lines are 1-based and inclusive. `symbol` is a qualified name for code
+    (``Client.send``) or a heading path for documents (``Install > From source``).
     """
-    language = language_for(path)
-    if language is None:
-        label, kind = fallback_language(path)
-        return chunk_lines(path, text, label, max_tokens, kind, count_lines)
-    if is_code(language):
-        return chunk_code(path, text, language, max_tokens, count_lines)
-    return chunk_document(path, text, language, max_tokens, count_lines)
+
+    path: str
+    start_line: int
+    end_line: int
+    kind: ChunkKind
+    language: str
+    symbol: str | None
+    text: str
+
+    @cached_property
+    def embedding_text(self) -> str:
+        return f"{embedding_header(self.path, self.symbol)}\n{self.text}"
+
+    @cached_property
+    def embedding_hash(self) -> str:
+        """Identifies the embedded text: equal hashes share one vector, in any file."""
+        return content_hash(self.embedding_text.encode("utf-8"))

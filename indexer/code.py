@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter
 
-from indexer.chunks import Chunk
+from indexer.chunk import Chunk
 from indexer.languages import CODE_LANGUAGES, CodeLanguage, load_language, load_query
 from indexer.tokens import LineCounter, text_budget
 from indexer.windows import Lines, chunk_lines, pack_chunks

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.chunks import Chunk
+from indexer.chunk import Chunk
 from indexer.tokens import LineCounter, text_budget
 from indexer.windows import Lines, pack_chunks
 

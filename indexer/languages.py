@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 
 import tree_sitter
 
-from indexer.chunks import ChunkKind
+from indexer.chunk import ChunkKind
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
+from indexer.chunk import embedding_header
+
 # BERT's pre-tokenizer units: an alphanumeric word, or one other non-space character
 # (punctuation, CJK, emoji ...), which is exactly one token.
 _WORD = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
@@ -85,6 +87,6 @@ def estimate_tokens(text: str) -> int:
 @lru_cache(maxsize=4096)
 def text_budget(max_tokens: int, path: str, symbol: str | None = None) -> int:
     """Tokens left for a chunk's text once its embedding header and special tokens fit."""
-    header = path if not symbol else f"{path} | {symbol}"
+    header = embedding_header(path, symbol)
     reserve = max(HEADER_RESERVE, estimate_tokens(header) + SPECIAL_TOKENS + 1)
     return max(MIN_TEXT_BUDGET, max_tokens - reserve)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from itertools import accumulate
 
-from indexer.chunks import Chunk, ChunkKind
+from indexer.chunk import Chunk, ChunkKind
 from indexer.tokens import LineCounter, estimate_lines, text_budget
 
 # Short enough to read at a glance in a search hit, long enough to hold a typical function.

@@ -16,7 +16,7 @@ from gte_search.embed import Embedder
 from gte_search.index import IndexOptions, SearchIndex
 from gte_search.models import resolve_model
 from gte_search.search import PathOutsideRoot, SearchHit, resolve_hit_path
-from indexer.chunk import chunk_file
+from indexer.chunking import chunk_file
 from indexer.read import VANISHED, Skipped, read_source
 from tests.test_cli import run
 
