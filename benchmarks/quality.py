@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gte_search.embed import Embedder
+from gte_search.hits import SEARCH_MODES, SearchHit
 from gte_search.index import SearchIndex
 from gte_search.models import BUNDLED_MODEL_ID, resolve_model
 from gte_search.query import make_filters
-from gte_search.search import SEARCH_MODES, SearchHit
 
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent

@@ -7,56 +7,61 @@ import dataclasses
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from gte_search.cli_output import note
 from gte_search.config import (
     DEFAULT_MODEL,
     INDEX_ENV,
     MODE_ENV,
     MODEL_ENV,
     PRECISION_ENV,
+    PRECISIONS,
+    VECTOR_INDEX_KINDS,
     default_index_dir,
 )
+from gte_search.hits import SEARCH_MODES
+from indexer.chunk import CHUNK_KINDS
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
-    from gte_search.index import IndexOptions, IndexReport, IndexStatus, SearchIndex
+    from gte_search.hits import SearchHit, SearchMode
+    from gte_search.index import IndexOptions, IndexReport, SearchIndex
     from gte_search.models import ModelSource
-    from gte_search.search import SearchHit, SearchMode
 
 # 1: the run finished, but some files could not be read (they are listed on stderr).
 EXIT_UNREADABLE = 1
 EXIT_USER_ERROR = 2
 
 
-def fail(message: str) -> NoReturn:
-    click.echo(f"gte-search: error: {message}", err=True)
-    sys.exit(EXIT_USER_ERROR)
+class UserError(click.ClickException):
+    """A problem the user can fix: one line on stderr, exit status 2, no traceback."""
 
+    exit_code = EXIT_USER_ERROR
 
-def note(message: str) -> None:
-    click.echo(f"gte-search: {message}", err=True)
+    def show(self, file: object = None) -> None:
+        click.echo(f"gte-search: error: {self.format_message()}", err=True)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into one line and exit status 2, never a traceback."""
+    """Turn the errors a user can cause into a `UserError`, never a traceback."""
+    from gte_search.config import SettingError
     from gte_search.index import IndexProblem
     from gte_search.models import ModelError
     from gte_search.query import QueryError
 
     try:
         yield
-    except (IndexProblem, ModelError, QueryError) as error:
-        fail(str(error))
+    except (IndexProblem, ModelError, QueryError, SettingError) as error:
+        raise UserError(str(error)) from error
     except OSError as error:
-        fail(f"{error.filename or 'file'}: {error.strerror or error}")
+        raise UserError(f"{error.filename or 'file'}: {error.strerror or error}") from error
 
 
 index_option = click.option(
@@ -100,25 +105,27 @@ def _run_tui(index_dir: Path | None, model: str | None, trust_remote_code: bool)
 
 
 def _open(index_dir: Path | None, *, create: bool = False) -> SearchIndex:
+    """Open the index, closed again when the command ends."""
     from gte_search.index import SearchIndex
 
-    return SearchIndex.open(index_dir or default_index_dir(), create=create)
-
-
-def _resolve(model: str, *, named_by_user: bool) -> ModelSource:
-    from gte_search.models import resolve_model
-
-    source = resolve_model(model, named_by_user=named_by_user)
-    if source.notice:
-        note(source.notice)
-    return source
+    opened = SearchIndex.open(index_dir or default_index_dir(), create=create)
+    click.get_current_context().call_on_close(opened.close)
+    return opened
 
 
 def _load_embedder(
-    source: ModelSource, *, trust_remote_code: bool, precision: str | None = None
+    model: str,
+    *,
+    named_by_user: bool,
+    trust_remote_code: bool,
+    precision: str | None = None,
 ) -> Embedder:
     from gte_search.embed import Embedder
+    from gte_search.models import resolve_model
 
+    source: ModelSource = resolve_model(model, named_by_user=named_by_user)
+    if source.notice:
+        note(source.notice)
     return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
 
 
@@ -143,7 +150,7 @@ def _load_embedder(
 @click.option("--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files.")
 @click.option(
     "--precision",
-    type=click.Choice(["auto", "fp32", "int8", "bf16"]),
+    type=click.Choice(PRECISIONS),
     default="auto",
     show_default=True,
     envvar=PRECISION_ENV,
@@ -153,7 +160,7 @@ def _load_embedder(
 @click.option(
     "--faiss",
     "vector_kind",
-    type=click.Choice(["auto", "flat", "ivf"]),
+    type=click.Choice(VECTOR_INDEX_KINDS),
     help="Vector index: exact (flat), IVF, or auto (IVF above 200k chunks); remembered.  "
     "[default: the index's choice, else auto]",
 )
@@ -172,16 +179,16 @@ def index(
     index_dir: Path | None,
 ) -> None:
     """Index (or update) the files under PATHS; with no PATHS, update every known root."""
+    from gte_search.index import IndexOptions
+
     with user_errors():
         search_index = _open(index_dir, create=bool(paths))
         if not paths:
             paths = tuple(search_index.roots())
             if not paths:
-                fail("this index has no roots yet; give a PATH to index")
+                raise UserError("this index has no roots yet; give a PATH to index")
         if wait and (holder := search_index.lock.holder()):
             note(f"waiting for process {holder} to finish updating the index")
-        from gte_search.index import IndexOptions
-
         options = IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
         with search_index.writing(wait=wait):
             report = _index_locked(
@@ -208,61 +215,23 @@ def _index_locked(
     precision: str,
     vector_kind: str | None,
 ) -> IndexReport:
-    existing = search_index.model
-    if model is None and existing is not None and not rebuild:
-        model, named = existing.model_id, True
-    else:
-        model, named = model or DEFAULT_MODEL, model is not None
-    source = _resolve(model, named_by_user=named)
-    search_index.check_model(source, rebuild=rebuild)
-    embedder = _load_embedder(source, trust_remote_code=trust_remote_code, precision=precision)
-    with _progress_bar() as progress:
+    from gte_search.cli_output import ProgressBar, print_report
+    from gte_search.indexing import choose_model
+
+    choice = choose_model(search_index.model, model, rebuild=rebuild)
+    embedder = _load_embedder(
+        choice.model_id,
+        named_by_user=choice.named_by_user,
+        trust_remote_code=trust_remote_code,
+        precision=precision,
+    )
+    search_index.check_model(embedder.model_id, rebuild=rebuild)
+    with ProgressBar.on_stderr() as progress:
         report = search_index.update(
             list(paths), embedder, progress, options, vector_kind=vector_kind
         )
-    _print_report(report, search_index)
+    print_report(report)
     return report
-
-
-@contextmanager
-def _progress_bar() -> Iterator[object]:
-    from gte_search.index import Progress
-
-    if not sys.stderr.isatty():
-        yield Progress()
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bar
-
-    class BarProgress(Progress):
-        def __init__(self, bar: Bar) -> None:
-            self.bar = bar
-            self.task: object | None = None
-
-        def start_root(self, root: Path, files: int) -> None:
-            self.task = self.bar.add_task(f"indexing {root.name}", total=files)
-
-        def advance(self, files: float) -> None:
-            self.bar.advance(self.task, files)  # type: ignore[arg-type]
-
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
-        yield BarProgress(bar)
-
-
-def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
-    for line in search_index.notices:
-        note(line)
-    for problem in report.problems:
-        note(f"could not read {inert(problem.path)}: {problem.reason}")
-    click.echo(
-        f"Indexed {report.files_indexed} files ({report.files_added} added, "
-        f"{report.files_changed} changed, {report.files_unchanged} unchanged, "
-        f"{report.files_removed} removed, {report.files_skipped} skipped): "
-        f"{report.chunks} chunks ({report.chunks_embedded} embedded, "
-        f"{report.chunks_reused} reused) in {report.seconds:.1f}s with {report.model_id}"
-    )
 
 
 @main.command()
@@ -276,11 +245,11 @@ def _print_report(report: IndexReport, search_index: SearchIndex) -> None:
 )
 @click.option("--lang", multiple=True, help="Only this language (py, go, markdown, ...).")
 @click.option("--path", "paths", multiple=True, help="Only paths matching this glob.")
-@click.option("--kind", type=click.Choice(["code", "doc"]), help="Only code or only docs.")
+@click.option("--kind", type=click.Choice(CHUNK_KINDS), help="Only code or only docs.")
 @click.option("--root", "roots", multiple=True, help="Only this root (path or folder name).")
 @click.option(
     "--mode",
-    type=click.Choice(["hybrid", "semantic", "lexical"]),
+    type=click.Choice(SEARCH_MODES),
     default="hybrid",
     envvar=MODE_ENV,
     show_envvar=True,
@@ -306,29 +275,35 @@ def search(
 
     Filters can also be written in the query: lang:go path:internal/** kind:doc root:NAME.
     """
+    from gte_search.cli_output import inside_roots, print_hits
     from gte_search.query import make_filters, parse_query
 
     if (query is None) == (batch is None):
-        fail("give either a QUERY or --batch FILE")
+        raise UserError("give either a QUERY or --batch FILE")
     if k < 1:
-        fail("-k must be at least 1")
-    flags = make_filters(lang, paths, kind, tuple(str(Path(r).resolve()) for r in roots) + roots)
-
-    def run_query(text: str) -> list[SearchHit]:
-        parsed = parse_query(text)
-        filters = flags.merged(parsed.filters)
-        hits = search_index.search(parsed.text, embedder, k, filters, mode=mode)
-        return _inside_roots(hits)
+        raise UserError("-k must be at least 1")
 
     with user_errors():
+        flags = make_filters(lang, paths, kind, roots)
         search_index = _open(index_dir)
         model = search_index.model
         if model is None:
-            fail(f"the index at {search_index.directory} is empty; run: gte-search index PATH")
+            raise UserError(
+                f"the index at {search_index.directory} is empty; run: gte-search index PATH"
+            )
         embedder: Embedder | None = None
         if mode != "lexical":
-            source = _resolve(model.model_id, named_by_user=True)
-            embedder = _load_embedder(source, trust_remote_code=trust_remote_code)
+            embedder = _load_embedder(
+                model.model_id, named_by_user=True, trust_remote_code=trust_remote_code
+            )
+            for line in search_index.load_vectors():
+                note(line)
+
+        def run_query(text: str) -> list[SearchHit]:
+            parsed = parse_query(text)
+            filters = flags.merged(parsed.filters)
+            return inside_roots(search_index.search(parsed.text, embedder, k, filters, mode=mode))
+
         if batch is not None:
             for line in batch:
                 hits = run_query(line.strip())
@@ -336,72 +311,10 @@ def search(
             return
         assert query is not None
         hits = run_query(query)
-        for line in search_index.notices:
-            note(line)
-        if as_json:
-            click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
-        else:
-            _print_hits(hits, parse_query(query).text)
-
-
-def _inside_roots(hits: list[SearchHit]) -> list[SearchHit]:
-    """Only hits whose file lies inside its root: nothing outside a root is ever shown."""
-    from gte_search.search import PathOutsideRoot, resolve_hit_path
-
-    kept = []
-    for hit in hits:
-        try:
-            resolve_hit_path(hit)
-        except PathOutsideRoot as error:
-            note(f"dropped a result: {inert(str(error))}")
-            continue
-        kept.append(hit)
-    return kept
-
-
-def _display_path(hit: SearchHit) -> str:
-    from gte_search.search import resolve_hit_path
-
-    absolute = resolve_hit_path(hit)
-    relative = os.path.relpath(absolute)
-    return str(absolute) if relative.startswith("..") else relative
-
-
-def inert(text: str) -> str:
-    """File content with control characters made visible, so it cannot drive the terminal."""
-    return "".join(
-        ch if ch == "\t" or unicodedata.category(ch) not in ("Cc", "Cf") else f"\\x{ord(ch):02x}"
-        for ch in text
-    )
-
-
-def _print_hits(hits: list[SearchHit], query: str) -> None:
-    from rich.console import Console
-    from rich.text import Text
-
-    from gte_search.search import best_lines, query_terms, term_spans
-
-    console = Console(highlight=False, soft_wrap=True)
-    if not hits:
-        console.print("No results.")
-        return
-    terms = query_terms(query)
-    for rank, hit in enumerate(hits, start=1):
-        heading = Text(f"{rank:>2}. ")
-        heading.append(f"{_display_path(hit)}:{hit.start_line}-{hit.end_line}", style="bold cyan")
-        heading.append(f"  {hit.score:.3f}", style="green")
-        if hit.symbol:
-            heading.append(f"  {inert(hit.symbol)}", style="bold")
-        heading.append(f"  [{hit.kind} {hit.language}]", style="dim")
-        console.print(heading)
-        first, lines = best_lines(hit, query)
-        for number, line in enumerate(lines, start=first):
-            row = Text(f"    {number:>5} │ ", style="dim")
-            body = Text(inert(line))
-            for start, end in term_spans(body.plain, terms):
-                body.stylize("bold yellow", start, end)
-            console.print(row + body)
-        console.print()
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
+    else:
+        print_hits(hits, parse_query(query).text)
 
 
 @main.command()
@@ -410,8 +323,7 @@ def _print_hits(hits: list[SearchHit], query: str) -> None:
 def remove(root: Path, index_dir: Path | None) -> None:
     """Drop ROOT, with its files, chunks and vectors, from the index."""
     with user_errors():
-        search_index = _open(index_dir)
-        files = search_index.remove_root(root.resolve())
+        files = _open(index_dir).remove_root(root.resolve())
     click.echo(f"Removed {root.resolve()} ({files} files)")
 
 
@@ -421,39 +333,14 @@ def remove(root: Path, index_dir: Path | None) -> None:
 @index_option
 def status(as_json: bool, skipped: bool, index_dir: Path | None) -> None:
     """Show what the index holds."""
+    from gte_search.cli_output import print_status, status_dict
+
     with user_errors():
-        search_index = _open(index_dir)
-        info = search_index.status()
+        info = _open(index_dir).status()
     if as_json:
-        click.echo(json.dumps(_status_dict(info), indent=2))
-        return
-    model = info.model
-    click.echo(f"index:     {info.directory}")
-    click.echo(f"roots:     {', '.join(info.roots) or '(none)'}")
-    click.echo(f"files:     {info.files}")
-    click.echo(f"chunks:    {info.chunks}")
-    click.echo(f"skipped:   {len(info.skipped)} files")
-    click.echo(f"model:     {model.model_id if model else '(none yet)'}")
-    click.echo(f"dimension: {model.dimension if model else '-'}")
-    click.echo(f"size:      {info.size_bytes / 1_048_576:.1f} MiB")
-    if skipped:
-        for item in info.skipped:
-            click.echo(f"  {item.root}/{inert(item.path)}: {item.reason}")
-
-
-def _status_dict(info: IndexStatus) -> dict[str, object]:
-    model = info.model
-    return {
-        "index": str(info.directory),
-        "roots": info.roots,
-        "files": info.files,
-        "chunks": info.chunks,
-        "skipped": [dataclasses.asdict(item) for item in info.skipped],
-        "model": model.model_id if model else None,
-        "dimension": model.dimension if model else None,
-        "pooling": model.pooling if model else None,
-        "size_bytes": info.size_bytes,
-    }
+        click.echo(json.dumps(status_dict(info), indent=2))
+    else:
+        print_status(info, skipped=skipped)
 
 
 @main.command()

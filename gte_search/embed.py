@@ -12,7 +12,7 @@ import torch
 import transformers
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from gte_search.config import PRECISION_ENV
+from gte_search.config import precision_setting
 from gte_search.models import ModelError, ModelSource, Pooling
 
 # Padding to the longest text in a batch wastes work, so batches are cut by padded tokens.
@@ -25,7 +25,6 @@ CPU_BATCH_TOKENS = 4_096
 # int8 keeps mean cosine 0.992 to fp32 and loses no NDCG@10 on benchmarks/quality.py, the bar
 # for a default (README, Speed), and runs 1.6x fp32 on CPUs without bf16 units.
 Precision = Literal["auto", "fp32", "int8", "bf16", "fp16"]
-PRECISIONS: tuple[str, ...] = ("auto", "fp32", "int8", "bf16")
 CPU_FALLBACK_PRECISION = "int8"
 # Chunks are cut to fit 512 tokens; long-context models need not attend over more for search.
 MAX_SEQUENCE_TOKENS = 8_192
@@ -109,9 +108,7 @@ class Embedder:
         except OSError as error:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
         self._line_tokenizer: object | None = None
-        self.precision = resolve_precision(
-            precision or os.environ.get(PRECISION_ENV) or "auto", self.device
-        )
+        self.precision = resolve_precision(precision_setting(precision), self.device)
         if self.device.type == "cpu":
             use_all_cores()
         self.model = _prepare_model(model, self.device, self.precision)

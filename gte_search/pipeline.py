@@ -1,4 +1,5 @@
-"""Overlap the indexer's stages: read and chunk the next files while the model embeds."""
+"""Overlap the indexer's stages (read and chunk the next files while the model embeds), time
+them, and report progress."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 _DONE = object()
+
+
+class Progress:
+    """What an indexing run tells its caller; the CLI draws a bar, tests may record."""
+
+    def start_root(self, root: Path, files: int) -> None: ...
+
+    def advance(self, files: float) -> None: ...
 
 
 def read_ahead(

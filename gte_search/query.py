@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import pathspec
-
 from indexer.chunk import CHUNK_KINDS
 
 # Short names people type, mapped to the language names chunks carry.
@@ -36,7 +34,7 @@ class SearchFilters:
     languages: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # gitignore-style globs on the path relative to its root
     kind: str | None = None
-    roots: tuple[str, ...] = ()  # absolute root paths, or a root's folder name
+    roots: tuple[str, ...] = ()  # a root's path (absolute or relative) or folder name
 
     def __bool__(self) -> bool:
         return bool(self.languages or self.paths or self.kind or self.roots)
@@ -53,9 +51,6 @@ class SearchFilters:
         parts = [f"lang:{x}" for x in self.languages] + [f"path:{x}" for x in self.paths]
         parts += [f"kind:{self.kind}"] if self.kind else []
         return " ".join(parts + [f"root:{x}" for x in self.roots])
-
-    def path_spec(self) -> pathspec.GitIgnoreSpec | None:
-        return pathspec.GitIgnoreSpec.from_lines(self.paths) if self.paths else None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
+from gte_search.lexical import named_symbols
+from gte_search.store import StoredChunk
+
 # The constant from the RRF paper: it damps the difference between the very first ranks.
 RRF_K = 60
 # A chunk whose symbol the query names exactly gets what ranking first in both lists gives,
@@ -52,6 +55,26 @@ def fuse_by_definition(
     for key, chunk_id in leaders.items():
         fused[chunk_id] = sum(1.0 / (RRF_K + rank) for rank in best_ranks[key] if rank)
     return fused
+
+
+def rank_hybrid(
+    query: str, rankings: Sequence[Sequence[tuple[int, float]]], stored: dict[int, StoredChunk]
+) -> list[tuple[int, float]]:
+    """Fuse best-first (chunk id, score) rankings by definition, lift the chunks the query
+    names, and return (chunk id, fused score) best first."""
+
+    def definition_of(chunk_id: int) -> Hashable:
+        found = stored.get(chunk_id)
+        if found is None or not found.chunk.symbol:
+            return chunk_id
+        return (found.root, found.chunk.path, found.chunk.symbol)
+
+    fused = fuse_by_definition([[i for i, _ in r] for r in rankings], definition_of)
+    names = named_symbols(query)
+    for chunk_id, found in stored.items():
+        if found.chunk.kind == "code" and names_symbol(found.chunk.symbol, names):
+            fused[chunk_id] += SYMBOL_BOOST
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
 def names_symbol(symbol: str | None, names: Sequence[str]) -> bool:

@@ -22,7 +22,6 @@ _FLAT_IP_MAGIC = b"IxFI"
 # length-prefixed float array, then the ids as a length-prefixed int64 array.
 _HEADER = struct.Struct("<4siqqqbi")
 IndexKind = Literal["auto", "flat", "ivf"]
-VECTOR_INDEX_KINDS: tuple[str, ...] = ("auto", "flat", "ivf")
 # Exact search scans every vector: ~15 ms per query at 200k x 384 on 2 cores. Above this an
 # IVF index scans only the `nprobe` nearest of its lists (benchmarks/scale.py).
 IVF_THRESHOLD = 200_000

@@ -9,6 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
 # Generated and minified files have enormous lines; they drown real code in search results.
@@ -16,6 +17,17 @@ MAX_LINE_CHARS = 2_500
 BINARY_SNIFF_BYTES = 8_192
 # The reason given for a file that was walked but gone when it was read.
 VANISHED = "vanished during the run"
+
+SkipKind = Literal[
+    "vanished",
+    "empty",
+    "binary",
+    "too_large",
+    "minified",
+    "unreadable",
+    "not_regular",
+    "symlink",
+]
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,8 @@ class SourceText:
 
 @dataclass(frozen=True)
 class Skipped:
-    reason: str
+    kind: SkipKind
+    reason: str  # for people: "too large (over 1,000,000 bytes)"
 
 
 def content_hash(data: bytes) -> str:
@@ -49,13 +62,13 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def skip_reason(data: bytes) -> str | None:
+def skip_reason(data: bytes) -> Skipped | None:
     """Why these bytes should not be indexed, or None when they are ordinary text."""
     if not data.strip():
-        return "empty"
+        return Skipped("empty", "empty")
     is_utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if not is_utf16 and b"\x00" in data[:BINARY_SNIFF_BYTES]:
-        return "binary"
+        return Skipped("binary", "binary")
     return None
 
 
@@ -65,25 +78,27 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceTe
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
-        return Skipped(VANISHED)
+        return Skipped("vanished", VANISHED)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return Skipped("symlink (not followed)")
-        return Skipped(f"unreadable: {error.strerror or error}")
+            return Skipped("symlink", "symlink (not followed)")
+        return Skipped("unreadable", f"unreadable: {error.strerror or error}")
     try:
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
-                return Skipped("not a regular file")
+                return Skipped("not_regular", "not a regular file")
             data = handle.read(max_bytes + 1)
     except OSError as error:
-        return Skipped(f"unreadable: {error.strerror or error}")
+        return Skipped("unreadable", f"unreadable: {error.strerror or error}")
     if len(data) > max_bytes:
-        return Skipped(f"too large (over {max_bytes:,} bytes)")
-    reason = skip_reason(data)
-    if reason:
-        return Skipped(reason)
+        return Skipped("too_large", f"too large (over {max_bytes:,} bytes)")
+    skipped = skip_reason(data)
+    if skipped:
+        return skipped
     text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
     if max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
-        return Skipped(f"minified or generated (a line over {MAX_LINE_CHARS:,} characters)")
+        return Skipped(
+            "minified", f"minified or generated (a line over {MAX_LINE_CHARS:,} characters)"
+        )
     return SourceText(text, content_hash(data), info.st_size, info.st_mtime_ns)

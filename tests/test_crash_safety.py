@@ -20,18 +20,12 @@ import numpy as np
 import pytest
 
 from gte_search.embed import Embedder
-from gte_search.index import VECTORS_NAME, IndexLocked, SearchIndex
+from gte_search.index import IndexLocked, SearchIndex
 from gte_search.lock import LOCK_NAME, IndexLock
-from gte_search.models import resolve_model
-from tests.test_cli import run
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 _WORDS = "retry http cookie parse header client send get post store task key value log".split()
-
-
-@pytest.fixture
-def embedder(tiny_model: Path) -> Embedder:
-    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
 
 
 def _module(rng: random.Random, name: str, functions: int = 25) -> str:
@@ -162,8 +156,9 @@ def _check_consistent(index_dir: Path, embedder: Embedder, rng: random.Random) -
         return 0  # killed before it created anything
     index = SearchIndex.open(index_dir)
     try:
-        chunks = index.store.count("chunks")
-        assert chunks == index.store.count("vectors") == len(index.vectors)
+        counts = index.store.counts()
+        chunks = counts.chunks
+        assert chunks == counts.vectors == counts.lexical == len(index.vectors)
         assert np.array_equal(index.vectors.ids(), index.store.vector_ids())
         if not chunks:
             return 0
@@ -186,11 +181,10 @@ def _check_consistent(index_dir: Path, embedder: Embedder, rng: random.Random) -
 def _chunk_rows(index_dir: Path) -> set[tuple[object, ...]]:
     index = SearchIndex.open(index_dir)
     try:
-        rows = index.store.db.execute(
-            "SELECT f.path, c.start_line, c.end_line, c.symbol, c.text "
-            "FROM chunks c JOIN files f ON f.id = c.file_id"
-        )
-        return set(rows)
+        return {
+            (c.path, c.start_line, c.end_line, c.symbol, c.text)
+            for c in (stored.chunk for stored in index.store.all_chunks().values())
+        }
     finally:
         index.close()
 
@@ -269,7 +263,7 @@ def test_second_indexer_exits_2_naming_the_holder(
     holder.acquire()
     try:
         args = ("index", str(small_repo), "--model", str(tiny_model))
-        code, _, err = run(*args, "--index", str(indexed.directory))
+        code, _, err = run_cli(*args, "--index", str(indexed.directory))
         assert code == 2 and f"process {os.getpid()}" in err and "--wait" in err
         with pytest.raises(IndexLocked):
             indexed.remove_root(small_repo.resolve())
@@ -285,7 +279,7 @@ def test_wait_waits_for_the_holder(
     threading.Timer(0.5, holder.release).start()
     started = time.perf_counter()
     args = ("index", str(small_repo), "--model", str(tiny_model), "--wait")
-    code, out, err = run(*args, "--index", str(indexed.directory))
+    code, out, err = run_cli(*args, "--index", str(indexed.directory))
     assert code == 0, err
     assert "waiting for process" in err and time.perf_counter() - started >= 0.4
     assert "2 unchanged" in out
@@ -298,52 +292,8 @@ def test_a_stale_lock_from_a_dead_process_is_taken_over(
     dead.wait()
     (indexed.directory / LOCK_NAME).write_text(f"{dead.pid}\n")
     args = ("index", str(small_repo), "--model", str(tiny_model))
-    code, _, err = run(*args, "--index", str(indexed.directory))
+    code, _, err = run_cli(*args, "--index", str(indexed.directory))
     assert code == 0, err
-
-
-def test_a_search_beside_an_indexer_works_and_leaves_the_faiss_file_alone(
-    indexed: SearchIndex, embedder: Embedder
-) -> None:
-    directory = indexed.directory
-    indexed.close()
-    (directory / VECTORS_NAME).unlink()  # as an indexer does before changing SQLite
-    holder = IndexLock(directory)
-    holder.acquire()
-    try:
-        reader = SearchIndex.open(directory)
-        assert reader.search("retry", embedder, k=2)
-        assert not (directory / VECTORS_NAME).exists()
-        assert f"process {os.getpid()} is updating" in reader.notices[0]
-        reader.close()
-    finally:
-        holder.release()
-    # With the lock free, the next reader writes the rebuilt file for everyone.
-    SearchIndex.open(directory).search("retry", embedder, k=2)
-    assert (directory / VECTORS_NAME).exists()
-
-
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty", "huge count"])
-def test_damaged_faiss_files_are_rebuilt_not_loaded(
-    indexed: SearchIndex, embedder: Embedder, damage: str
-) -> None:
-    directory = indexed.directory
-    expected = indexed.vectors.ids()
-    indexed.close()
-    path = directory / VECTORS_NAME
-    data = path.read_bytes()
-    damaged = {
-        "truncate": data[: len(data) - 100],
-        "garbage": b"IxM2" + os.urandom(len(data) - 4),
-        "empty": b"",
-        # A header claiming a billion vectors: FAISS would try to allocate them.
-        "huge count": data[:8] + (10**9).to_bytes(8, "little") + data[16:],
-    }[damage]
-    path.write_bytes(damaged)
-    reopened = SearchIndex.open(directory)
-    assert np.array_equal(reopened.vectors.ids(), expected)
-    assert "rebuilt" in reopened.notices[0]
-    assert reopened.search("retry", embedder, k=1)
 
 
 def test_index_directory_is_private(tmp_path: Path) -> None:
@@ -355,25 +305,22 @@ def test_a_file_replaced_half_way_leaves_its_old_chunks(indexed: SearchIndex) ->
     """sqlite-utils commits each write on its own unless a transaction is open: replace_file
     must open one, or a kill between two chunk inserts leaves half a file."""
     store = indexed.store
-    before = store.count("chunks"), store.count("vectors"), store.count("files")
+    before = store.counts()
     root_id = store.add_root(Path(store.roots()[0]))
-    rows = list(store.db.execute("SELECT path FROM files WHERE skip_reason IS NULL"))
-    chunks = [c for (c,) in store.db.execute("SELECT id FROM chunks")]
-    found = store.chunks_by_id(chunks)
+    found = store.all_chunks()
+    chunks = list(found)
     two = [found[i].chunk for i in chunks[:2]]
+    path = found[chunks[0]].chunk.path
     with pytest.raises(ValueError):  # one vector for two chunks: fails after the first insert
         store.replace_file(
             root_id,
-            rows[0][0],
+            path,
             size=1,
             mtime_ns=1,
             content_hash="x",
             language="python",
-            skip_reason=None,
             chunks=two,
             vectors=np.zeros((1, 32), dtype=np.float32),
         )
-    assert (store.count("chunks"), store.count("vectors"), store.count("files")) == before
-    assert (
-        store.db.execute("SELECT count(*) FROM files WHERE content_hash = 'x'").fetchone()[0] == 0
-    )
+    assert store.counts() == before
+    assert all(state.content_hash != "x" for state in store.file_states(root_id).values())

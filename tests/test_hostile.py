@@ -3,27 +3,21 @@ exit status 1 when something could not be read; result paths stay inside their r
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
-import gte_search.index
+import gte_search.triage
 from gte_search.embed import Embedder
-from gte_search.index import IndexOptions, SearchIndex
-from gte_search.models import resolve_model
-from gte_search.search import PathOutsideRoot, SearchHit, resolve_hit_path
+from gte_search.hits import PathOutsideRoot, SearchHit, resolve_hit_path
+from gte_search.index import SearchIndex
 from indexer.chunking import chunk_file
 from indexer.read import VANISHED, Skipped, read_source
-from tests.test_cli import run
-
-
-@pytest.fixture
-def embedder(tiny_model: Path) -> Embedder:
-    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
+from tests.conftest import run_cli
 
 
 def _messy_repo(root: Path, outside: Path) -> Path:
@@ -71,12 +65,12 @@ def test_every_odd_file_has_a_reason_and_unreadable_ones_exit_1(
     repo = _messy_repo(tmp_path / "repo", tmp_path / "outside")
     index = str(tmp_path / "index")
     args = ("--model", str(tiny_model), "--index", index, "--max-file-size", "20000")
-    code, out, err = run("index", str(repo), *args)
+    code, out, err = run_cli("index", str(repo), *args)
     assert code == 1
     assert "could not read locked.py: unreadable: Permission denied" in err
     assert "Traceback" not in err and "Indexed" in out
 
-    code, out, _ = run("status", "--skipped", "--index", index)
+    code, out, _ = run_cli("status", "--skipped", "--index", index)
     assert code == 0
     reasons = {
         line.split(": ", 1)[0].rsplit("/", 1)[-1]: line.split(": ", 1)[1]
@@ -96,14 +90,13 @@ def test_every_odd_file_has_a_reason_and_unreadable_ones_exit_1(
         "caf\\xe9.py": "file name is not valid UTF-8",
     }
     opened = SearchIndex.open(Path(index))
-    chunks = {row["symbol"]: row for row in opened.store.db["chunks"].rows}
+    stored = [found.chunk for found in opened.store.all_chunks().values()]
+    chunks = {chunk.symbol: chunk for chunk in stored}
     # Invalid UTF-8 is replaced, the lines after it keep their numbers; UTF-16 is decoded.
-    assert chunks["after"]["start_line"] == 4 and "wide" in chunks
+    assert chunks["after"].start_line == 4 and "wide" in chunks
     assert "secret" not in json.dumps(list(chunks))
-    first, last = opened.store.db.execute(
-        "SELECT min(start_line), max(end_line) FROM chunks c JOIN files f ON f.id = c.file_id "
-        "WHERE f.path = 'deep.js'"
-    ).fetchone()
+    deep = [chunk for chunk in stored if chunk.path == "deep.js"]
+    first, last = min(c.start_line for c in deep), max(c.end_line for c in deep)
     assert (first, last) == (1, 6002)  # 3,000 levels deep: line windows, every line kept
 
 
@@ -113,14 +106,14 @@ def test_no_ignore_and_max_file_size_apply_to_the_next_run(
     (small_repo / "big.md").write_text("# Big\n\n" + "many words here.\n" * 200)
     index = str(tmp_path / "index")
     base = ("index", str(small_repo), "--model", str(tiny_model), "--index", index)
-    code, out, _ = run(*base, "--max-file-size", "1000")
+    code, out, _ = run_cli(*base, "--max-file-size", "1000")
     assert code == 0 and "1 skipped" in out
     # Neither file changed on disk: the new options alone bring them in.
-    code, out, _ = run(*base, "--no-ignore")
+    code, out, _ = run_cli(*base, "--no-ignore")
     assert code == 0 and "1 added, 1 changed" in out  # debug.log, big.md (limit 1 MB)
-    code, out, _ = run(*base)
+    code, out, _ = run_cli(*base)
     assert code == 0 and "1 removed" in out  # debug.log is ignored again
-    code, out, _ = run(*base, "--max-file-size", "1000")
+    code, out, _ = run_cli(*base, "--max-file-size", "1000")
     assert "1 skipped" in out
 
 
@@ -132,7 +125,7 @@ def test_files_that_vanish_or_change_during_the_run(
     guide, retry = small_repo / "docs" / "guide.md", small_repo / "pkg" / "retry.py"
     guide.write_text("# Guide\n\nChanged.\n")
     retry.write_text(retry.read_text() + "\n\ndef later():\n    return 1\n")
-    real_read = gte_search.index.read_source
+    real_read = gte_search.triage.read_source
 
     def racing_read(path: Path, max_bytes: int) -> object:
         if path == guide:
@@ -143,23 +136,23 @@ def test_files_that_vanish_or_change_during_the_run(
             retry.write_text(retry.read_text() + "\n\ndef latest():\n    return 2\n")
         return result
 
-    monkeypatch.setattr(gte_search.index, "read_source", racing_read)
+    monkeypatch.setattr(gte_search.triage, "read_source", racing_read)
     report = index.update([small_repo], embedder)
     assert report.files_removed == 1 and report.files_changed == 1 and not report.problems
-    assert index.store.count("files") == 1
+    assert index.store.counts().files == 1
     monkeypatch.undo()
     # The stat recorded is the one from before the second change: the next run re-reads.
     report = index.update([small_repo], embedder)
     assert report.files_changed == 1
-    assert "latest" in {row["symbol"] for row in index.store.db["chunks"].rows}
+    assert "latest" in {found.chunk.symbol for found in index.store.all_chunks().values()}
 
 
 def test_read_source_never_blocks_or_follows_links(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     (tmp_path / "link.py").symlink_to(tmp_path / "fifo")
-    assert read_source(tmp_path / "fifo") == Skipped("not a regular file")
-    assert read_source(tmp_path / "link.py") == Skipped("symlink (not followed)")
-    assert read_source(tmp_path / "gone.py") == Skipped(VANISHED)
+    assert read_source(tmp_path / "fifo") == Skipped("not_regular", "not a regular file")
+    assert read_source(tmp_path / "link.py") == Skipped("symlink", "symlink (not followed)")
+    assert read_source(tmp_path / "gone.py") == Skipped("vanished", VANISHED)
 
 
 @pytest.mark.parametrize(
@@ -200,14 +193,12 @@ def test_cli_drops_hits_outside_their_root(
 ) -> None:
     index_dir = tmp_path / "index"
     assert (
-        run("index", str(small_repo), "--model", str(tiny_model), "--index", str(index_dir))[0] == 0
+        run_cli("index", str(small_repo), "--model", str(tiny_model), "--index", str(index_dir))[0]
+        == 0
     )
-    index = SearchIndex.open(index_dir)
-    with index.store.db.atomic():
-        index.store.db.execute("UPDATE files SET path = '../../etc/passwd' WHERE path LIKE '%.md'")
-    index.close()
-    code, out, err = run("search", "install", "--json", "-k", "5", "--index", str(index_dir))
+    # Tamper with the database from outside, as an attacker with write access would.
+    with sqlite3.connect(index_dir / "index.db") as db:
+        db.execute("UPDATE files SET path = '../../etc/passwd' WHERE path LIKE '%.md'")
+    code, out, err = run_cli("search", "install", "--json", "-k", "5", "--index", str(index_dir))
     assert code == 0 and "dropped a result" in err
     assert all(not hit["path"].startswith("..") for hit in json.loads(out))
-    assert dataclasses.fields(SearchHit)  # the JSON contract is unchanged
-    assert IndexOptions().max_file_bytes == 1_000_000

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 from gte_search.index import SearchIndex
-from tests.test_cli import run
+from tests.conftest import run_cli
 
 
 def _index(*args: str) -> tuple[int, str, str]:
-    return run("index", *args)
+    return run_cli("index", *args)
 
 
 def test_index_without_paths_updates_every_known_root(
@@ -45,15 +45,16 @@ def test_remove_drops_a_root_with_its_chunks_and_vectors(
     other = Path(shutil.copytree(small_repo, tmp_path / "other"))
     args = ("--model", str(tiny_model), "--index", str(index_dir))
     assert _index(str(small_repo), str(other), *args)[0] == 0
-    code, out, _ = run("remove", str(other), "--index", str(index_dir))
+    code, out, _ = run_cli("remove", str(other), "--index", str(index_dir))
     assert code == 0 and "2 files" in out
     opened = SearchIndex.open(index_dir)
     assert [str(r) for r in opened.roots()] == [str(small_repo.resolve())]
-    assert len(opened.vectors) == opened.store.count("vectors") == opened.store.count("chunks")
-    assert not opened.notices  # FAISS was saved in step with SQLite
-    assert opened.store.count("files") == 2
+    assert not opened.load_vectors()  # FAISS was saved in step with SQLite
+    counts = opened.store.counts()
+    assert len(opened.vectors) == counts.vectors == counts.chunks
+    assert counts.files == 2
 
-    code, _, err = run("remove", str(other), "--index", str(index_dir))
+    code, _, err = run_cli("remove", str(other), "--index", str(index_dir))
     assert code == 2 and "not a root" in err
 
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from gte_search.embed import Embedder
-from gte_search.index import VECTORS_NAME, IndexProblem, Progress, SearchIndex
+from gte_search.index import IndexProblem, Progress, SearchIndex
 from gte_search.models import resolve_model
-
-
-@pytest.fixture
-def embedder(tiny_model: Path) -> Embedder:
-    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
 
 
 def _index(tmp_path: Path) -> SearchIndex:
@@ -32,10 +26,10 @@ def test_index_records_files_chunks_vectors_and_model(
     assert status.files == 2 and status.chunks == report.chunks
     assert status.model is not None and status.model.dimension == 32
     assert status.model.model_id == embedder.model_id
-    symbols = {row["symbol"] for row in index.store.db["chunks"].rows}
+    symbols = {found.chunk.symbol for found in index.store.all_chunks().values()}
     assert {"compute_backoff", "Client"} <= symbols
-    assert index.store.count("vectors") == status.chunks
-    assert "debug.log" not in {row["path"] for row in index.store.db["files"].rows}
+    assert index.store.counts().vectors == status.chunks
+    assert "debug.log" not in {path for _, path in index.store.indexed_paths()}
 
 
 def test_search_returns_the_exact_chunk_first_with_contract_fields(
@@ -43,13 +37,17 @@ def test_search_returns_the_exact_chunk_first_with_contract_fields(
 ) -> None:
     index = _index(tmp_path)
     index.update([small_repo], embedder)
-    chunk = next(r for r in index.store.db["chunks"].rows if r["symbol"] == "compute_backoff")
+    chunk = next(
+        found.chunk
+        for found in index.store.all_chunks().values()
+        if found.chunk.symbol == "compute_backoff"
+    )
     # With a random tiny model only identical text is reliably nearest: query with it.
-    query = f"pkg/retry.py | compute_backoff\n{chunk['text']}"
+    query = chunk.embedding_text
     hits = index.search(query, embedder, k=3, mode="semantic")
     assert hits[0].path == "pkg/retry.py" and hits[0].symbol == "compute_backoff"
     assert hits[0].root == str(small_repo.resolve())
-    assert (hits[0].start_line, hits[0].end_line) == (chunk["start_line"], chunk["end_line"])
+    assert (hits[0].start_line, hits[0].end_line) == (chunk.start_line, chunk.end_line)
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
@@ -70,23 +68,9 @@ def test_reindex_skips_unchanged_and_drops_deleted_files(
     # Unchanged definitions keep their vectors; only the new text is embedded.
     assert 0 < third.chunks_embedded < first.chunks_embedded + 1
     assert third.chunks_reused >= 2
-    paths = {row["path"] for row in index.store.db["files"].rows}
-    assert paths == {"pkg/retry.py"}
-    assert len(index.vectors) == index.store.count("vectors") == index.store.count("chunks")
-
-
-def test_missing_or_garbage_faiss_file_is_rebuilt_from_sqlite(
-    tmp_path: Path, small_repo: Path, embedder: Embedder
-) -> None:
-    index = _index(tmp_path)
-    index.update([small_repo], embedder)
-    expected = index.vectors.ids()
-    index.close()
-    (tmp_path / "index" / VECTORS_NAME).write_bytes(b"IxM2 this is not faiss")
-    reopened = SearchIndex.open(tmp_path / "index")
-    assert np.array_equal(reopened.vectors.ids(), expected)
-    assert reopened.notices and "rebuilt" in reopened.notices[0]
-    assert reopened.search("retry", embedder, k=1)
+    assert [path for _, path in index.store.indexed_paths()] == ["pkg/retry.py"]
+    counts = index.store.counts()
+    assert len(index.vectors) == counts.vectors == counts.chunks
 
 
 def test_opening_a_missing_index_says_how_to_create_one(tmp_path: Path) -> None:
@@ -110,9 +94,9 @@ def test_another_model_is_refused_unless_rebuilding(
     index.update([small_repo], embedder)
     other = resolve_model(str(minilm_dir), named_by_user=True)
     with pytest.raises(IndexProblem, match="--rebuild"):
-        index.check_model(other, rebuild=False)
-    index.check_model(other, rebuild=True)
-    assert index.model is None and index.store.count("chunks") == 0
+        index.check_model(other.model_id, rebuild=False)
+    index.check_model(other.model_id, rebuild=True)
+    assert index.model is None and index.store.counts().chunks == 0
 
 
 def test_empty_directory_is_a_user_error(tmp_path: Path, embedder: Embedder) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from gte_search import store as store_module
 from gte_search.embed import Embedder
 from gte_search.index import SearchIndex
 from gte_search.lexical import (
@@ -16,7 +16,7 @@ from gte_search.lexical import (
     named_symbols,
     query_terms,
 )
-from gte_search.models import resolve_model
+from gte_search.store import schema
 
 
 @pytest.mark.parametrize(
@@ -60,11 +60,6 @@ def test_only_identifier_shaped_words_name_symbols() -> None:
     assert named_symbols("Store") == ["Store"]
 
 
-@pytest.fixture
-def embedder(tiny_model: Path) -> Embedder:
-    return Embedder(resolve_model(str(tiny_model), named_by_user=True))
-
-
 def _write_policies(root: Path) -> Path:
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "core.py").write_text(
@@ -100,27 +95,27 @@ def test_the_lexical_index_follows_changes_to_chunks(tmp_path: Path, embedder: E
     index.update([root], embedder)
     assert index.search("retry policy", None, mode="lexical") == []
     assert [h.symbol for h in index.search("backoff", None, mode="lexical")] == ["backoff_schedule"]
-    assert index.store.count("chunks_fts") == index.store.count("chunks")
+    counts = index.store.counts()
+    assert counts.lexical == counts.chunks
     index.store.clear()
-    assert index.store.count("chunks_fts") == 0
+    assert index.store.counts().lexical == 0
 
 
-def test_a_schema_1_index_is_upgraded_and_backfilled(
-    tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_schema_1_index_is_upgraded_and_backfilled(tmp_path: Path, embedder: Embedder) -> None:
     root = _write_policies(tmp_path / "repo")
-    with monkeypatch.context() as old:
-        old.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
-        old.setattr(store_module, "SCHEMA_VERSION", 1)
-        index = SearchIndex.open(tmp_path / "index", create=True)
+    with SearchIndex.open(tmp_path / "index", create=True) as index:
         index.update([root], embedder)
-        assert index.store.get_meta("schema_version") == "1"
-        assert "chunks_fts" not in index.store.db.table_names()
-        chunks = index.store.count("chunks")
-        index.close()
+        chunks = index.store.counts().chunks
+    # Take the file back to schema 1, as the first release wrote it: no FTS, no skip kinds.
+    with sqlite3.connect(tmp_path / "index" / "index.db") as db:
+        for trigger in ("insert", "delete", "update"):
+            db.execute(f"DROP TRIGGER chunks_fts_{trigger}")
+        db.execute(f"DROP TABLE {schema.FTS_TABLE}")
+        db.execute("ALTER TABLE files DROP COLUMN skip_kind")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = SearchIndex.open(tmp_path / "index")
-    assert upgraded.store.get_meta("schema_version") == str(store_module.SCHEMA_VERSION)
-    assert upgraded.store.count("chunks_fts") == chunks
+    assert upgraded.store.get_meta("schema_version") == str(schema.SCHEMA_VERSION)
+    assert upgraded.store.counts().lexical == chunks
     hits = upgraded.search("RetryPolicy", embedder, k=3)
     assert hits[0].symbol == "RetryPolicy"
     # The upgraded index keeps both sides in step as files change.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gte_search import index as index_module
+from gte_search import indexing
 from gte_search import vectors as vectors_module
 from gte_search.embed import Embedder, _batches_by_tokens
 from gte_search.index import SearchIndex
@@ -64,10 +64,8 @@ def test_read_ahead_keeps_order_and_raises_the_workers_error() -> None:
 
 def _index_contents(index: SearchIndex) -> tuple[list[tuple], np.ndarray]:
     rows = sorted(
-        (row["path"], row["start_line"], row["end_line"], row["symbol"], row["text"])
-        for row in index.store.db.query(
-            "SELECT files.path, chunks.* FROM chunks JOIN files ON files.id = chunks.file_id"
-        )
+        (c.path, c.start_line, c.end_line, c.symbol, c.text)
+        for c in (found.chunk for found in index.store.all_chunks().values())
     )
     ids, vectors = zip(*index.store.iter_vectors(), strict=True)
     order = np.argsort(np.concatenate(ids))
@@ -80,7 +78,7 @@ def test_read_ahead_builds_the_same_index_as_reading_in_turn(
     embedder = Embedder(resolve_model(str(tiny_model), named_by_user=True), precision="fp32")
     contents = []
     for depth in (0, 64):
-        monkeypatch.setattr(index_module, "READ_AHEAD_FILES", depth)
+        monkeypatch.setattr(indexing, "READ_AHEAD_FILES", depth)
         index = SearchIndex.open(tmp_path / f"index-{depth}", create=True)
         report = index.update([SAMPLE_REPOS], embedder)
         assert report.chunks_embedded > 0
@@ -136,9 +134,9 @@ def test_index_switches_to_ivf_when_asked_and_still_finds_chunks(
     assert index.store.get_meta("precision") == embedder.precision
     index.close()
     reopened = SearchIndex.open(tmp_path / "index")
-    assert reopened.vectors.kind == "ivf" and not reopened.notices
-    chunk = next(iter(reopened.store.db["chunks"].rows))
-    hits = reopened.search(chunk["text"], embedder, k=5, mode="semantic")
+    assert not reopened.load_vectors() and reopened.vectors.kind == "ivf"
+    chunk = next(iter(reopened.store.all_chunks().values())).chunk
+    hits = reopened.search(chunk.text, embedder, k=5, mode="semantic")
     assert hits and hits[0].score > 0.9
 
 

@@ -14,10 +14,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
-from gte_search.embed import Embedder
-from gte_search.index import SearchIndex
-from gte_search.models import resolve_model
-from gte_search.search import SearchHit
+from gte_search.hits import SearchHit, inert
 from gte_search.tui import SearchApp, make_app
 from gte_search.tui.editor import editor_command, user_editor
 from gte_search.tui.preview import (
@@ -25,9 +22,9 @@ from gte_search.tui.preview import (
     best_sentences,
     hit_preview,
     resolve_hit_path,
-    safe_text,
 )
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
+from tests.conftest import build_index
 
 HOSTILE = (
     "def pwned():\n"
@@ -35,15 +32,6 @@ HOSTILE = (
     "    return '\x1b]8;;http://evil.example\x1b\\\\link\x1b]8;;\x1b\\\\'\n"
 )
 SIZE = (120, 36)
-
-
-def build_index(index_dir: Path, roots: list[Path], model: Path) -> None:
-    embedder = Embedder(resolve_model(str(model), named_by_user=True))
-    index = SearchIndex.open(index_dir, create=True)
-    try:
-        index.update(roots, embedder)
-    finally:
-        index.close()
 
 
 @pytest.fixture
@@ -228,8 +216,9 @@ async def test_hostile_content_is_inert(indexed: Path) -> None:
         assert "\x1b" not in preview and "[bold red]markup[/]" in preview
 
 
-def test_safe_text_and_best_sentences() -> None:
-    assert safe_text("a\x1b[2Jb\tc\nd\u202e") == "a\\x1b[2Jb\tc\nd\\u202e"
+def test_inert_text_and_best_sentences() -> None:
+    assert inert("a\x1b[2Jb\tc\nd\u202e", multiline=True) == "a\\x1b[2Jb\tc\nd\\u202e"
+    assert inert("a\nb") == "a\\x0ab"
     paragraph = (
         "The package lives on PyPI. Run pip install pkg to install it. Nothing else is needed."
     )

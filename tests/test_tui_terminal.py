@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_tui import build_index
+from tests.conftest import build_index
 
 EXECUTABLE = shutil.which("gte-search", path=str(Path(sys.executable).parent))
 

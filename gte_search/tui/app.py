@@ -7,7 +7,6 @@ FAISS. Build it with `make_app`, which the CLI and the tests share.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 from functools import partial
 from pathlib import Path
@@ -20,13 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
+from gte_search.hits import SearchHit, display_path, inert
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
-from gte_search.search import SearchHit
 from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
 from gte_search.tui.editor import editor_command, user_editor
-from gte_search.tui.preview import HitPathError, hit_preview, resolve_hit_path, safe_text
+from gte_search.tui.preview import HitPathError, hit_preview, resolve_hit_path
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
 
 DEBOUNCE_SECONDS = 0.25
@@ -137,7 +136,7 @@ class SearchApp(App[None]):
         try:
             embedder = await self.searcher.run(self.searcher.load_model)
         except (ModelError, OSError) as error:
-            self.model_note = f"model failed to load: {safe_text(str(error))}"
+            self.model_note = f"model failed to load: {inert(str(error))}"
             self.show_status()
             return
         finally:
@@ -186,8 +185,8 @@ class SearchApp(App[None]):
             table.add_row(
                 Text(str(rank), justify="right"),
                 Text(f"{hit.score:.3f}", style="green"),
-                Text(_tail(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
-                Text(_head(safe_text(hit.symbol or ""), 40), style="bold"),
+                Text(_tail(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
+                Text(_head(inert(hit.symbol or ""), 40), style="bold"),
                 Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
             )
         if hits:
@@ -233,7 +232,7 @@ class SearchApp(App[None]):
         line.append(" (ctrl+t)", style="dim")
         if typed:
             line.append("   filters ", style="dim")
-            line.append(safe_text(typed), style="bold")
+            line.append(inert(typed), style="bold")
         self.query_one("#filters", Static).update(line)
 
     def show_status(self) -> None:
@@ -242,7 +241,7 @@ class SearchApp(App[None]):
             line = Text(f"no index at {short_path(str(self.index_dir))}")
         else:
             roots = ", ".join(Path(root).name for root in info.roots) or "no roots"
-            line = Text(safe_text(f"{roots} · {info.files} files · {info.chunks} chunks · "))
+            line = Text(inert(f"{roots} · {info.files} files · {info.chunks} chunks · "))
             line.append(self.model_note)
             if self.latency is not None and self.show_latency:
                 line.append(f" · {self.latency * 1000:.0f} ms")
@@ -271,9 +270,9 @@ class SearchApp(App[None]):
         hit = self.selected_hit()
         if hit is None:
             return
-        location = f"{_display_path(hit)}:{hit.start_line}"
+        location = f"{display_path(hit)}:{hit.start_line}"
         self.copy_to_clipboard(location)
-        self.notify(f"copied {safe_text(location)}", markup=False)
+        self.notify(f"copied {inert(location)}", markup=False)
 
     @on(Input.Submitted, "#query")
     @on(DataTable.RowSelected, "#results")
@@ -284,7 +283,7 @@ class SearchApp(App[None]):
         try:
             path = resolve_hit_path(hit)
         except HitPathError as error:
-            self.notify(safe_text(str(error)), severity="error", markup=False)
+            self.notify(inert(str(error)), severity="error", markup=False)
             return
         command = editor_command(user_editor(), path, hit.start_line)
         try:
@@ -321,7 +320,7 @@ class SearchApp(App[None]):
         self.call_from_thread(self.reindex_done, report)
 
     def progress_start(self, name: str, files: int) -> None:
-        self.query_one("#indexing-label", Static).update(Text(safe_text(f"indexing {name}")))
+        self.query_one("#indexing-label", Static).update(Text(inert(f"indexing {name}")))
         self.query_one("#progress", ProgressBar).update(total=files, progress=0)
 
     def progress_advance(self, files: float) -> None:
@@ -341,7 +340,7 @@ class SearchApp(App[None]):
     def reindex_failed(self, message: str) -> None:
         self.indexing = False
         self.query_one("#indexing").display = False
-        self.notify(safe_text(message), severity="error", markup=False, timeout=10)
+        self.notify(inert(message), severity="error", markup=False, timeout=10)
 
 
 def _tail(text: str, width: int) -> str:
@@ -350,12 +349,6 @@ def _tail(text: str, width: int) -> str:
 
 def _head(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _display_path(hit: SearchHit) -> str:
-    absolute = Path(hit.root) / hit.path
-    relative = os.path.relpath(absolute)
-    return str(absolute) if relative.startswith("..") else relative
 
 
 def make_app(

@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from gte_search.config import DEFAULT_MODEL
+from gte_search.hits import SearchHit
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress, SearchIndex
+from gte_search.indexing import choose_model
 from gte_search.query import SearchFilters
-from gte_search.search import SearchHit
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
@@ -91,12 +91,8 @@ def reindex(
     """Bring `roots` up to date in an index of this thread's own, with an embedder of its own
     (a tokenizer must not be shared between threads). Creates the index when there is none,
     with `model` (the default model, allowed to fall back, when None)."""
-    index = SearchIndex.open(index_dir, create=True)
-    try:
-        if index.model is not None:
-            embedder = loader(index.model.model_id, True)
-        else:
-            embedder = loader(model or DEFAULT_MODEL, model is not None)
+    with SearchIndex.open(index_dir, create=True) as index:
+        # `model` only names the model of a new index; an existing one keeps its own.
+        choice = choose_model(index.model, None if index.model else model, rebuild=False)
+        embedder = loader(choice.model_id, choice.named_by_user)
         return index.update(list(roots), embedder, progress)
-    finally:
-        index.close()

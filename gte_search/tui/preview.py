@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
@@ -18,13 +17,8 @@ from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.text import Text
 
-from gte_search.search import (
-    PathOutsideRoot,
-    SearchHit,
-    query_terms,
-    resolve_hit_path,
-    term_spans,
-)
+from gte_search.highlight import highlight_terms, term_spans
+from gte_search.hits import PathOutsideRoot, SearchHit, inert, resolve_hit_path
 from indexer.read import SourceText, read_source
 
 # Lines of the file shown around a hit; the whole file when it is shorter than this window.
@@ -44,19 +38,6 @@ _NOT_PROSE = re.compile(r"\s{0,3}#{1,6}(\s|$)|\s*([=\-~^*+#`'\".:_])\2{2,}\s*$")
 HitPathError = PathOutsideRoot
 
 
-def safe_text(text: str) -> str:
-    """Text with control and format characters (ESC, BEL, bidi overrides, ...) shown as
-    visible `\\xNN` escapes. Newlines and tabs are kept."""
-    return "".join(
-        ch
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")
-        else f"\\x{ord(ch):02x}"
-        if ord(ch) < 0x100
-        else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
-
-
 @dataclass(frozen=True)
 class FileWindow:
     first_line: int  # 1-based number of lines[0]
@@ -71,8 +52,10 @@ def file_window(hit: SearchHit, context: int = CONTEXT_LINES) -> FileWindow:
     except (HitPathError, OSError):
         source = None
     if not isinstance(source, SourceText):
-        return FileWindow(hit.start_line, safe_text(hit.text).split("\n"), from_index=True)
-    lines = safe_text(source.text).split("\n")
+        return FileWindow(
+            hit.start_line, inert(hit.text, multiline=True).split("\n"), from_index=True
+        )
+    lines = inert(source.text, multiline=True).split("\n")
     first = max(1, hit.start_line - context)
     last = min(len(lines), hit.end_line + context)
     return FileWindow(first, lines[first - 1 : last], from_index=False)
@@ -99,7 +82,7 @@ def code_preview(hit: SearchHit, query: str) -> Preview:
         word_wrap=False,
         tab_size=4,
     )
-    terms = query_terms(query)
+    terms = highlight_terms(query)
     for number in range(hit.start_line, hit.end_line + 1):
         row = number - window.first_line
         if not 0 <= row < len(window.lines):
@@ -123,7 +106,7 @@ def best_sentences(text: str, query: str, count: int = 2) -> list[str]:
     """The sentences of a paragraph that mention the query's terms most (a lexical scorer:
     distinct terms matched, then repeated mentions, lightly favouring short sentences), best
     first, at most `count`; sentences matching no term are never chosen."""
-    terms = query_terms(query)
+    terms = highlight_terms(query)
     scored = []
     for position, sentence in enumerate(split_sentences(text)):
         spans = term_spans(sentence, terms)
@@ -147,12 +130,12 @@ def _emphasise(markdown: str, sentence: str) -> str:
 def doc_preview(hit: SearchHit, query: str) -> Preview:
     """A doc hit as Markdown under its heading path, the best-matching sentences emphasised
     and repeated above it, so the answer is what the eye lands on."""
-    text = safe_text(hit.text)
+    text = inert(hit.text, multiline=True)
     answers = best_sentences(text, query)
     parts: list[RenderableType] = []
     if hit.symbol:
-        parts.append(Text(safe_text(hit.symbol), style="bold"))
-    terms = query_terms(query)
+        parts.append(Text(inert(hit.symbol), style="bold"))
+    terms = highlight_terms(query)
     for sentence in answers:
         line = Text("▌ ", style="bold")
         body = Text(" ".join(sentence.split()))
@@ -169,7 +152,7 @@ def doc_preview(hit: SearchHit, query: str) -> Preview:
 
 
 def _header(hit: SearchHit, from_index: bool) -> Text:
-    header = Text(safe_text(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold")
+    header = Text(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), style="bold")
     header.append(f"  {hit.kind} · {hit.language}", style="dim")
     if from_index:
         header.append("  (file unreadable now; indexed text shown)", style="dim italic")

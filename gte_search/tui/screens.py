@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from gte_search.tui.preview import safe_text
+from gte_search.hits import inert
 
 KEYS = (
     ("type", "search as you type; filters: lang:go path:internal/* kind:doc root:NAME"),
@@ -74,7 +74,7 @@ class EmptyIndexScreen(ModalScreen[Path | None]):
     def submitted(self, event: Input.Submitted) -> None:
         path = Path(event.value.strip()).expanduser()
         if not event.value.strip() or not path.is_dir():
-            error = Text(f"{safe_text(event.value)!s} is not a folder", style="red")
+            error = Text(f"{inert(event.value)!s} is not a folder", style="red")
             self.query_one("#empty-error", Static).update(error)
             return
         self.dismiss(path.resolve())

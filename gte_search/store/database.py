@@ -1,111 +1,37 @@
-"""SQLite, through sqlite-utils, is the source of truth: roots, files, chunks, vectors, meta."""
+"""SQLite, through sqlite-utils, is the source of truth: roots, files, chunks, vectors, meta.
+
+Every SQL statement of gte-search lives in this package.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
 
-from gte_search.lexical import create_lexical_index, register
 from gte_search.query import SearchFilters
+from gte_search.store import schema
+from gte_search.store.filters import matching_chunk_ids
+from gte_search.store.records import (
+    FileState,
+    IndexCounts,
+    IndexModel,
+    SkipKind,
+    SkippedFile,
+    StoredChunk,
+)
 from indexer.chunk import Chunk
 
-SCHEMA_VERSION = 2
+# bm25 column weights: a name in the symbol or path says more than a word in the body.
+LEXICAL_COLUMN_WEIGHTS = (4.0, 2.0, 1.0)  # symbol, path, body
 
 
 class StoreError(Exception):
     """The index database cannot be opened or is not a gte-search index."""
-
-
-@dataclass(frozen=True)
-class IndexModel:
-    """What the vectors in an index were made with; searches must use the same."""
-
-    model_id: str
-    dimension: int
-    pooling: str
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What the index knows of a file, enough to tell whether it changed."""
-
-    id: int
-    path: str
-    size: int
-    mtime_ns: int
-    content_hash: str | None
-    skip_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    root: str
-    chunk: Chunk
-
-
-@dataclass(frozen=True)
-class SkippedFile:
-    root: str
-    path: str
-    reason: str
-
-
-def _create_tables(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["roots"].create({"id": int, "path": str, "added_at": str}, pk="id")
-    db["roots"].create_index(["path"], unique=True)
-    db["files"].create(
-        {
-            "id": int,
-            "root_id": int,
-            "path": str,
-            "size": int,
-            "mtime_ns": int,
-            "content_hash": str,
-            "language": str,
-            "skip_reason": str,
-            "indexed_at": str,
-        },
-        pk="id",
-        foreign_keys=[("root_id", "roots", "id")],
-    )
-    db["files"].create_index(["root_id", "path"], unique=True)
-    db["chunks"].create(
-        {
-            "id": int,
-            "file_id": int,
-            "start_line": int,
-            "end_line": int,
-            "kind": str,
-            "language": str,
-            "symbol": str,
-            "text": str,
-            "text_hash": str,
-        },
-        pk="id",
-        foreign_keys=[("file_id", "files", "id")],
-    )
-    db["chunks"].create_index(["file_id"])
-    db["chunks"].create_index(["text_hash"])
-    db["vectors"].create(
-        {"chunk_id": int, "vector": bytes},
-        pk="chunk_id",
-        foreign_keys=[("chunk_id", "chunks", "id")],
-    )
-
-
-# Each entry upgrades the schema by one version; append, never edit, once released.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _create_tables,
-    create_lexical_index,  # 2: FTS5 over chunks, kept in step by triggers
-]
 
 
 def _now() -> str:
@@ -117,7 +43,7 @@ class Store:
         self.path = path
         try:
             self.db = sqlite_utils.Database(path)
-            register(self.db.conn)  # the lexical index's triggers call it
+            schema.register_functions(self.db.conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -129,17 +55,21 @@ class Store:
         if tables and "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite database, but not a gte-search index")
         version = int(self.get_meta("schema_version") or 0) if tables else 0
-        if version > SCHEMA_VERSION:
+        if version > len(schema.MIGRATIONS):
             raise StoreError(
                 f"{self.path} was written by a newer gte-search (schema {version}); upgrade it"
             )
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        for number, step in enumerate(schema.MIGRATIONS[version:], start=version + 1):
             with self.db.atomic():
-                migration(self.db)
+                step(self.db)
                 self.set_meta("schema_version", str(number))
 
     def close(self) -> None:
         self.db.close()
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap 'has anything changed?'."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     # meta
 
@@ -165,11 +95,22 @@ class Store:
             self.set_meta("pooling", model.pooling)
 
     def clear(self) -> None:
-        """Drop every root, file, chunk and vector, keeping the schema (for --rebuild)."""
+        """Drop every root, file, chunk and vector and the model, keeping the schema."""
         with self.db.atomic():
             for table in ("vectors", "chunks", "files", "roots"):
                 self.db.execute(f"DELETE FROM {table}")
             self.db.execute("DELETE FROM meta WHERE key != 'schema_version'")
+
+    def clear_content(self) -> None:
+        """Drop every file, chunk and vector, keeping the roots, the model and the settings
+        (a rebuild re-embeds everything with the same model)."""
+        with self.db.atomic():
+            for table in ("vectors", "chunks", "files"):
+                self.db.execute(f"DELETE FROM {table}")
+
+    def reclaim_space(self) -> None:
+        """Give the pages of deleted rows back to the file system."""
+        self.db.execute("VACUUM")
 
     # roots and files
 
@@ -185,11 +126,23 @@ class Store:
 
     def file_states(self, root_id: int) -> dict[str, FileState]:
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, content_hash, skip_reason FROM files "
+            "SELECT id, path, size, mtime_ns, content_hash, skip_reason, skip_kind FROM files "
             "WHERE root_id = ?",
             [root_id],
         )
         return {row[1]: FileState(*row) for row in rows}
+
+    def indexed_paths(self) -> list[tuple[str, str]]:
+        """(root, path) of every file that has chunks, sorted."""
+        rows = self.db.execute(
+            "SELECT r.path, f.path FROM files f JOIN roots r ON r.id = f.root_id "
+            "WHERE f.skip_reason IS NULL ORDER BY r.path, f.path"
+        )
+        return [(root, path) for root, path in rows]
+
+    def languages(self) -> list[str]:
+        rows = self.db.execute("SELECT DISTINCT language FROM chunks ORDER BY language")
+        return [row[0] for row in rows if row[0]]
 
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Content is unchanged but the stat changed: remember the new stat."""
@@ -205,11 +158,12 @@ class Store:
         mtime_ns: int,
         content_hash: str | None,
         language: str | None,
-        skip_reason: str | None,
+        skip: tuple[SkipKind, str] | None = None,
         chunks: Sequence[Chunk] = (),
         vectors: np.ndarray | None = None,
     ) -> tuple[list[int], list[int]]:
-        """Swap a file's chunks and vectors in one transaction; returns (removed, added) ids."""
+        """Swap a file's chunks and vectors in one transaction; returns (removed, added) ids.
+        `skip` is (kind, reason) for a file recorded without chunks."""
         with self.db.atomic():
             existing = self.db.execute(
                 "SELECT id FROM files WHERE root_id = ? AND path = ?", [root_id, path]
@@ -222,7 +176,8 @@ class Store:
                 "mtime_ns": mtime_ns,
                 "content_hash": content_hash,
                 "language": language,
-                "skip_reason": skip_reason,
+                "skip_kind": skip[0] if skip else None,
+                "skip_reason": skip[1] if skip else None,
                 "indexed_at": _now(),
             }
             if existing:
@@ -337,46 +292,57 @@ class Store:
         return np.array([row[0] for row in rows], dtype=np.int64)
 
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
-        if not ids:
-            return {}
+        return self._chunks(f"WHERE c.id IN ({','.join('?' * len(ids))})", list(ids)) if ids else {}
+
+    def all_chunks(self) -> dict[int, StoredChunk]:
+        return self._chunks("", [])
+
+    def _chunks(self, where: str, params: list[object]) -> dict[int, StoredChunk]:
         rows = self.db.execute(
             "SELECT c.id, r.path, f.path, c.start_line, c.end_line, c.kind, c.language, "
             "c.symbol, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
-            "JOIN roots r ON r.id = f.root_id "
-            f"WHERE c.id IN ({','.join('?' * len(ids))})",
-            list(ids),
+            f"JOIN roots r ON r.id = f.root_id {where} ORDER BY c.id",
+            params,
         )
         return {row[0]: StoredChunk(row[0], row[1], Chunk(row[2], *row[3:])) for row in rows}
 
     def filtered_chunk_ids(self, filters: SearchFilters) -> np.ndarray:
-        """Ids of the chunks that pass `filters` (language and kind in SQL, globs in Python)."""
-        conditions, params = [], []
-        if filters.languages:
-            conditions.append(f"c.language IN ({','.join('?' * len(filters.languages))})")
-            params += list(filters.languages)
-        if filters.kind:
-            conditions.append("c.kind = ?")
-            params.append(filters.kind)
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        """Ids of the chunks that pass `filters`."""
+        return matching_chunk_ids(self.db, filters)
+
+    def search_lexical(
+        self, match: str, limit: int, allowed: Iterable[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Up to `limit` (chunk id, score) pairs for an FTS5 MATCH expression, best first;
+        the score is the negated bm25, so higher is better. Only ids in `allowed` when given:
+        the filter applies before the cut."""
+        keep = None if allowed is None else {int(i) for i in allowed}
+        if limit <= 0 or (keep is not None and not keep):
+            return []
+        weights = ", ".join(str(w) for w in LEXICAL_COLUMN_WEIGHTS)
+        table = schema.FTS_TABLE
         rows = self.db.execute(
-            "SELECT c.id, f.path, r.path FROM chunks c JOIN files f ON f.id = c.file_id "
-            f"JOIN roots r ON r.id = f.root_id {where}",
-            params,
+            f"SELECT rowid, bm25({table}, {weights}) AS rank FROM {table} "
+            f"WHERE {table} MATCH ? ORDER BY rank",
+            [match],
         )
-        spec = filters.path_spec()
-        roots = set(filters.roots)
-        ids = [
-            chunk_id
-            for chunk_id, path, root in rows
-            if (spec is None or spec.match_file(path))
-            and (not roots or root in roots or Path(root).name in roots)
-        ]
-        return np.array(ids, dtype=np.int64)
+        found: list[tuple[int, float]] = []
+        for chunk_id, rank in rows:
+            if keep is None or chunk_id in keep:
+                found.append((int(chunk_id), -float(rank)))
+                if len(found) >= limit:
+                    break
+        return found
 
     # reporting
 
-    def count(self, table: str, where: str = "") -> int:
-        return int(self.db.execute(f"SELECT count(*) FROM {table} {where}").fetchone()[0])
+    def counts(self) -> IndexCounts:
+        files, chunks, vectors, lexical = self.db.execute(
+            "SELECT (SELECT count(*) FROM files WHERE skip_reason IS NULL), "
+            "(SELECT count(*) FROM chunks), (SELECT count(*) FROM vectors), "
+            f"(SELECT count(*) FROM {schema.FTS_TABLE})"
+        ).fetchone()
+        return IndexCounts(int(files), int(chunks), int(vectors), int(lexical))
 
     def skipped_files(self) -> list[SkippedFile]:
         rows = self.db.execute(
@@ -384,4 +350,3 @@ class Store:
             "WHERE f.skip_reason IS NOT NULL ORDER BY r.path, f.path"
         )
         return [SkippedFile(*row) for row in rows]
-

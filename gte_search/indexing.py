@@ -1,0 +1,337 @@
+"""The update pipeline: walk → triage (read + chunk, on a read-ahead thread) → embed → store
+(SQLite, one transaction per file) → vector cache (FAISS).
+
+`triage` decides what to do with each walked file, once, off the main thread and without
+SQLite; the main thread only applies its typed outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from gte_search.config import DEFAULT_MODEL
+from gte_search.models import EmbeddingModel
+from gte_search.pipeline import Progress, StageTimer, read_ahead
+from gte_search.store import FileState, IndexModel, SkipKind, Store
+from gte_search.triage import (
+    Changed,
+    Chunker,
+    IndexOptions,
+    Outcome,
+    Skip,
+    Touched,
+    Unchanged,
+    Vanished,
+    triage,
+)
+from gte_search.vector_cache import VectorCache
+from indexer.chunk import Chunk
+from indexer.chunking import chunk_file
+from indexer.languages import language_for
+from indexer.read import SourceText
+from indexer.walk import WalkedFile, WalkProblem, walk
+
+# Chunks gathered before a batch is embedded: large enough for length-sorted batching to pay.
+EMBED_GROUP_CHUNKS = 256
+# GTE models are trained on 512-token inputs; longer chunks would be truncated by the model.
+CHUNK_TOKEN_BUDGET = 512
+# Files read and chunked ahead of the one being stored, in a background thread; 0 turns the
+# overlap off.
+READ_AHEAD_FILES = 64
+
+
+class IndexProblem(Exception):
+    """A user-facing problem with an index: missing, unreadable, or built with another model."""
+
+
+@dataclass
+class IndexReport:
+    model_id: str
+    files_added: int = 0
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    files_skipped: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    seconds: float = 0.0
+    problems: list[WalkProblem] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    # Seconds per stage: walk, parse (read + chunk, overlapped with embedding in a background
+    # thread), embed, store (SQLite), faiss (add, remove, save, rebuild).
+    stages: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def chunks(self) -> int:
+        return self.chunks_embedded + self.chunks_reused
+
+    @property
+    def files_indexed(self) -> int:
+        return self.files_added + self.files_changed
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model_id: str
+    # Only a model the user did not name (the default) may fall back to the bundled one.
+    named_by_user: bool
+
+
+def choose_model(
+    current: IndexModel | None, requested: str | None, *, rebuild: bool
+) -> ModelChoice:
+    """The model an update embeds with: the one asked for, else the index's own (re-indexing
+    keeps it), else the default. The CLI and the TUI both choose here."""
+    if requested is None and current is not None and not rebuild:
+        return ModelChoice(current.model_id, named_by_user=True)
+    return ModelChoice(requested or DEFAULT_MODEL, named_by_user=requested is not None)
+
+
+def check_model(store: Store, cache: VectorCache, model_id: str, *, rebuild: bool) -> None:
+    """Refuse to mix vectors of two models in one index, unless asked to start over."""
+    current = store.model()
+    if current is None or current.model_id == model_id:
+        return
+    if not rebuild:
+        raise IndexProblem(
+            f"this index was built with {current.model_id}, not {model_id}; "
+            "rerun with --rebuild to re-embed everything with the new model"
+        )
+    cache.invalidate()
+    store.clear()
+    cache.forget()
+
+
+@dataclass
+class _Pending:
+    root_id: int
+    path: str
+    source: SourceText
+    chunks: list[Chunk]
+    is_new: bool
+
+
+class Update:
+    """One run of the pipeline over some roots, under the caller's write lock."""
+
+    def __init__(
+        self,
+        store: Store,
+        cache: VectorCache,
+        embedder: EmbeddingModel,
+        progress: Progress,
+        options: IndexOptions,
+        excluded: Path,
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.embedder = embedder
+        self.progress = progress
+        self.options = options
+        self.excluded = excluded  # the index directory, never indexed itself
+        self.report = IndexReport(embedder.model_id)
+        self.timer = StageTimer(self.report.stages)
+        # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
+        self.chunker: Chunker = partial(
+            chunk_file,
+            max_tokens=min(CHUNK_TOKEN_BUDGET, embedder.max_tokens),
+            count_lines=embedder.count_line_tokens,
+        )
+
+    def run(self, roots: Sequence[Path], vector_kind: str | None) -> IndexReport:
+        started = time.perf_counter()
+        current = self.store.model()
+        if current is None:
+            embedder = self.embedder
+            self.store.set_model(
+                IndexModel(embedder.model_id, embedder.dimension, embedder.pooling)
+            )
+            self.cache.forget()
+        elif current.model_id != self.embedder.model_id:
+            raise IndexProblem(f"this index was built with {current.model_id}")
+        if vector_kind is not None:
+            self.store.set_meta("faiss", vector_kind)
+        self.store.set_meta("precision", self.embedder.precision)
+        # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
+        with self.timer("faiss"):
+            self.report.notices += self.cache.load()
+            self.cache.invalidate()
+        for root in roots:
+            self._update_root(root.resolve())
+        with self.timer("faiss"):
+            self.cache.save()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def _update_root(self, root: Path) -> None:
+        report = self.report
+        if not root.is_dir():
+            if str(root) not in self.store.roots():
+                raise IndexProblem(f"{root} is not a directory")
+            # A known root that is gone (an unmounted disk?) is kept: report it, go on.
+            reason = f"root is missing; drop it with: gte-search remove {root}"
+            report.problems.append(WalkProblem(str(root), reason))
+            return
+        with self.timer("walk"):
+            found = [
+                _storable(item)
+                for item in walk(
+                    root,
+                    use_ignore_files=self.options.use_ignore_files,
+                    excluded_paths=(self.excluded,),
+                )
+            ]
+        files = [item for item in found if isinstance(item, WalkedFile)]
+        if not files and str(root) not in self.store.roots():
+            raise IndexProblem(f"{root} holds no files to index")
+        root_id = self.store.add_root(root)
+        known = self.store.file_states(root_id)
+        for problem in (item for item in found if isinstance(item, WalkProblem)):
+            kind: SkipKind = "unreadable" if problem.unreadable else _problem_kind(problem)
+            self._record_skip(root_id, problem.path, 0, 0, Skip(kind, problem.reason), known)
+        self.progress.start_root(root, len(files))
+        pending: list[_Pending] = []
+
+        def read(item: WalkedFile) -> Outcome:
+            with self.timer("parse"):
+                return triage(item, known.get(item.path), self.chunker, self.options)
+
+        for item, outcome in read_ahead(files, read, READ_AHEAD_FILES):
+            state = known.get(item.path)
+            if isinstance(outcome, Changed):
+                pending.append(
+                    _Pending(root_id, item.path, outcome.source, outcome.chunks, state is None)
+                )
+                if sum(len(p.chunks) for p in pending) >= EMBED_GROUP_CHUNKS:
+                    self._embed_and_store(pending)
+                    pending = []
+                continue
+            self._apply(root_id, item, state, outcome, known)
+            self.progress.advance(1)
+        self._embed_and_store(pending)
+        vanished = set(known) - {item.path for item in found}
+        with self.timer("store"):
+            removed = self.store.remove_files(root_id, vanished)
+        with self.timer("faiss"):
+            self.cache.remove(removed)
+        report.files_removed += len(vanished)
+
+    def _apply(
+        self,
+        root_id: int,
+        item: WalkedFile,
+        state: FileState | None,
+        outcome: Outcome,
+        known: dict[str, FileState],
+    ) -> None:
+        if isinstance(outcome, Unchanged):
+            self.report.files_unchanged += 1
+        elif isinstance(outcome, Touched):
+            assert state is not None
+            self.store.touch_file(state.id, outcome.source.size, outcome.source.mtime_ns)
+            self.report.files_unchanged += 1
+        elif isinstance(outcome, Vanished):
+            if state:
+                self.cache.remove(self.store.remove_files(root_id, [item.path]))
+                self.report.files_removed += 1
+        elif isinstance(outcome, Skip):
+            self._record_skip(root_id, item.path, item.size, item.mtime_ns, outcome, known)
+
+    def _record_skip(
+        self,
+        root_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        skip: Skip,
+        known: dict[str, FileState],
+    ) -> None:
+        self.report.files_skipped += 1
+        if skip.kind == "unreadable":
+            self.report.problems.append(WalkProblem(path, skip.reason))
+        state = known.get(path)
+        if (
+            state
+            and (state.skip_kind, state.skip_reason) == (skip.kind, skip.reason)
+            and (state.size, state.mtime_ns) == (size, mtime_ns)
+        ):
+            return  # recorded by an earlier run
+        removed, _ = self.store.replace_file(
+            root_id,
+            path,
+            size=size,
+            mtime_ns=mtime_ns,
+            content_hash=None,
+            language=language_for(path),
+            skip=(skip.kind, skip.reason),
+        )
+        self.cache.remove(removed)
+
+    def _embed_and_store(self, pending: list[_Pending]) -> None:
+        report, timer, progress = self.report, self.timer, self.progress
+        texts = {c.embedding_hash: c.embedding_text for p in pending for c in p.chunks}
+        with timer("store"):
+            known = self.store.vectors_for_texts(texts)
+        # Identical texts (licence headers, repeated boilerplate) are embedded once.
+        missing = [digest for digest in texts if digest not in known]
+        # The bar moves with each embedded batch, not only when a group of files is stored.
+        files_per_text = len(pending) / len(missing) if missing else 0.0
+        with timer("embed"):
+            fresh = self.embedder.embed(
+                [texts[digest] for digest in missing],
+                on_batch=lambda count: progress.advance(count * files_per_text),
+            )
+        if not missing:
+            progress.advance(len(pending))
+        known.update(zip(missing, fresh, strict=True))
+        report.chunks_embedded += len(missing)
+        for item in pending:
+            hashes = [c.embedding_hash for c in item.chunks]
+            matrix = np.stack([known[h] for h in hashes]) if hashes else None
+            with timer("store"):
+                removed, added = self.store.replace_file(
+                    item.root_id,
+                    item.path,
+                    size=item.source.size,
+                    mtime_ns=item.source.mtime_ns,
+                    content_hash=item.source.content_hash,
+                    language=language_for(item.path),
+                    chunks=item.chunks,
+                    vectors=matrix,
+                )
+            with timer("faiss"):
+                self.cache.remove(removed)
+                if matrix is not None:
+                    self.cache.add(added, matrix)
+            if item.is_new:
+                report.files_added += 1
+            else:
+                report.files_changed += 1
+        report.chunks_reused += sum(len(p.chunks) for p in pending) - len(missing)
+
+
+def _problem_kind(problem: WalkProblem) -> SkipKind:
+    return "bad_name" if problem.reason == BAD_NAME_REASON else "symlink"
+
+
+BAD_NAME_REASON = "file name is not valid UTF-8"
+
+
+def _storable(item: WalkedFile | WalkProblem) -> WalkedFile | WalkProblem:
+    """SQLite text must be UTF-8, and os.walk hands undecodable names over with surrogate
+    escapes. Such a file is recorded, skipped, under its name with `\\xNN` escapes."""
+    try:
+        item.path.encode("utf-8")
+        return item
+    except UnicodeEncodeError:
+        shown = os.fsencode(item.path).decode("utf-8", "backslashreplace")
+    if isinstance(item, WalkProblem):
+        return WalkProblem(shown, item.reason, item.unreadable)
+    return WalkProblem(shown, BAD_NAME_REASON, unreadable=False)

@@ -1,0 +1,89 @@
+"""Candidate generation: the lexical list (FTS5), the semantic list (FAISS), and the search
+that turns them into hits in each mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from gte_search.hits import SEARCH_MODES, SearchHit, SearchMode
+from gte_search.lexical import match_expression
+from gte_search.models import EmbeddingModel
+from gte_search.query import SearchFilters
+from gte_search.rank import rank_hybrid, without_overlaps
+from gte_search.store import Store, StoredChunk
+from gte_search.vectors import VectorIndex
+
+# How deep each ranking goes before hybrid search fuses them (at least 2k).
+FUSION_DEPTH = 80
+
+Ranking = list[tuple[int, float]]  # (chunk id, score), best first
+
+
+def lexical_candidates(store: Store, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
+    expression = match_expression(query)
+    return [] if expression is None else store.search_lexical(expression, depth, allowed)
+
+
+def semantic_candidates(
+    vectors: VectorIndex, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
+) -> Ranking:
+    return vectors.search(query_vector, depth, allowed)
+
+
+def search(
+    store: Store,
+    vectors: Callable[[], VectorIndex],
+    embedder: EmbeddingModel | None,
+    query: str,
+    k: int,
+    filters: SearchFilters | None,
+    mode: SearchMode,
+) -> list[SearchHit]:
+    """The k best chunks for `query` that pass `filters` (see `SearchIndex.search`)."""
+    if mode not in SEARCH_MODES:
+        raise ValueError(f"mode must be one of {', '.join(SEARCH_MODES)}, not {mode!r}")
+    if not query.strip() or k < 1:
+        return []
+    allowed = store.filtered_chunk_ids(filters) if filters else None
+    if mode == "lexical":
+        return _hits(store, lexical_candidates(store, query, k, allowed))
+    if embedder is None:
+        raise ValueError(f"{mode} search needs an embedder")
+    query_vector = embedder.embed_query(query)
+    if mode == "semantic":
+        return _hits(store, semantic_candidates(vectors(), query_vector, k, allowed))
+    depth = max(FUSION_DEPTH, 2 * k)
+    semantic = semantic_candidates(vectors(), query_vector, depth, allowed)
+    lexical = lexical_candidates(store, query, depth, allowed)
+    stored = store.chunks_by_id(list({i for i, _ in semantic} | {i for i, _ in lexical}))
+    ranked = rank_hybrid(query, [semantic, lexical], stored)
+    return without_overlaps(_hits(store, ranked, stored))[:k]
+
+
+def _hits(
+    store: Store, ranked: Ranking, stored: dict[int, StoredChunk] | None = None
+) -> list[SearchHit]:
+    if stored is None:
+        stored = store.chunks_by_id([chunk_id for chunk_id, _ in ranked])
+    hits = []
+    for chunk_id, score in ranked:
+        found = stored.get(chunk_id)
+        if found is None:
+            continue
+        chunk = found.chunk
+        hits.append(
+            SearchHit(
+                path=chunk.path,
+                root=found.root,
+                start_line=chunk.start_line,
+                end_line=chunk.end_line,
+                score=round(score, 6),
+                kind=chunk.kind,
+                language=chunk.language,
+                symbol=chunk.symbol,
+                text=chunk.text,
+            )
+        )
+    return hits
