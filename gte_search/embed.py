@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import torch
 import transformers
-from transformers import AutoConfig, AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from gte_search.config import precision_setting
 from gte_search.models import ModelError, ModelSource, Pooling
@@ -31,7 +31,7 @@ MAX_SEQUENCE_TOKENS = 8_192
 
 
 # transformers draws a bar per model load; gte-search draws its own progress.
-transformers.logging.disable_progress_bar()
+transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def pick_device() -> torch.device:
@@ -107,7 +107,7 @@ class Embedder:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
         except OSError as error:
             raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
-        self._line_tokenizer: object | None = None
+        self._line_tokenizer: PreTrainedTokenizerBase | None = None
         self.precision = resolve_precision(precision_setting(precision), self.device)
         if self.device.type == "cpu":
             use_all_cores()
@@ -161,7 +161,8 @@ class Embedder:
 
     def embed_query(self, query: str) -> np.ndarray:
         # GTE needs no instruction prefix for queries (shared/MODELS.md).
-        return self.embed([query])[0]
+        vector: np.ndarray = self.embed([query])[0]
+        return vector
 
 
 def _prepare_model(model: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:
@@ -193,7 +194,10 @@ def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.ao's notice that eager quantisation moves
-        return quantize_dynamic(model, spec, dtype=torch.qint8)
+        quantized: torch.nn.Module = quantize_dynamic(  # type: ignore[no-untyped-call]
+            model, spec, dtype=torch.qint8
+        )
+        return quantized
 
 
 def _keeps_fp32(name: str) -> bool:

@@ -68,7 +68,8 @@ class ModelSource:
         settings = self.directory / "sentence_bert_config.json"
         if not settings.is_file():
             return None
-        return json.loads(settings.read_text()).get("max_seq_length")
+        limit = json.loads(settings.read_text()).get("max_seq_length")
+        return int(limit) if limit is not None else None
 
 
 def bundled_model_dir() -> Path | None:

@@ -225,11 +225,11 @@ def _layout_is_complete(path: Path, dimension: int) -> bool:
     if outer[0] == _IVF_FLAT_MAGIC:
         # Its inverted lists hold every vector and id; the exact layout varies by version.
         count = outer[2]
-        return outer[1] == dimension and count >= 0 and size >= count * (dimension * 4 + 8)
+        return bool(outer[1] == dimension and count >= 0 and size >= count * (dimension * 4 + 8))
     inner = _HEADER.unpack_from(head, _HEADER.size)
     if (outer[0], inner[0]) != (_ID_MAP2_MAGIC, _FLAT_IP_MAGIC):
         return False
     if outer[1] != dimension or inner[1] != dimension or outer[2] != inner[2] or outer[2] < 0:
         return False
     count = outer[2]
-    return size == 2 * _HEADER.size + 8 + count * dimension * 4 + 8 + count * 8
+    return bool(size == 2 * _HEADER.size + 8 + count * dimension * 4 + 8 + count * 8)

@@ -158,4 +158,5 @@ def load_query(language: str) -> tree_sitter.Query:
     """The compiled definitions query (`indexer/queries/<name>.scm`) of a code language."""
     name = CODE_LANGUAGES[language].query
     source = (resources.files("indexer") / "queries" / f"{name}.scm").read_text("utf-8")
-    return tree_sitter.Query(load_language(language), source)
+    query: tree_sitter.Query = tree_sitter.Query(load_language(language), source)
+    return query

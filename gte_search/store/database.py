@@ -78,7 +78,7 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+        self.db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     def model(self) -> IndexModel | None:
         model_id = self.get_meta("model_id")
@@ -119,7 +119,8 @@ class Store:
         if existing:
             return int(existing[0])
         with self.db.atomic():
-            return int(self.db["roots"].insert({"path": str(root), "added_at": _now()}).last_pk)
+            inserted = self.db.table("roots").insert({"path": str(root), "added_at": _now()})
+            return int(inserted.last_pk)  # type: ignore[arg-type]  # set by the insert
 
     def roots(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT path FROM roots ORDER BY path")]
@@ -147,7 +148,7 @@ class Store:
     def touch_file(self, file_id: int, size: int, mtime_ns: int) -> None:
         """Content is unchanged but the stat changed: remember the new stat."""
         with self.db.atomic():
-            self.db["files"].update(file_id, {"size": size, "mtime_ns": mtime_ns})
+            self.db.table("files").update(file_id, {"size": size, "mtime_ns": mtime_ns})
 
     def replace_file(
         self,
@@ -182,9 +183,9 @@ class Store:
             }
             if existing:
                 file_id = int(existing[0])
-                self.db["files"].update(file_id, record)
+                self.db.table("files").update(file_id, record)
             else:
-                file_id = int(self.db["files"].insert(record).last_pk)
+                file_id = int(self.db.table("files").insert(record).last_pk)  # type: ignore[arg-type]
             added = []
             for chunk, vector in zip(chunks, vectors if vectors is not None else [], strict=True):
                 chunk_id = self.db.execute(
@@ -201,6 +202,7 @@ class Store:
                         chunk.embedding_hash,
                     ],
                 ).lastrowid
+                assert chunk_id is not None  # an INSERT always sets it
                 self.db.execute(
                     "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?)",
                     [chunk_id, np.asarray(vector, dtype=np.float32).tobytes()],

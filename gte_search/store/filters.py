@@ -31,7 +31,7 @@ def root_matches(root: str, names: tuple[str, ...]) -> bool:
     )
 
 
-def _path_matches(spec: pathspec.PathSpec, root: str, path: str, cwd: str) -> bool:
+def _path_matches(spec: pathspec.GitIgnoreSpec, root: str, path: str, cwd: str) -> bool:
     absolute = os.path.join(root, path)
     relative = os.path.relpath(absolute, cwd)
     return any(

@@ -35,10 +35,10 @@ def register_functions(connection: sqlite3.Connection) -> None:
 
 @migration
 def create_tables(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["roots"].create({"id": int, "path": str, "added_at": str}, pk="id")
-    db["roots"].create_index(["path"], unique=True)
-    db["files"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("roots").create({"id": int, "path": str, "added_at": str}, pk="id")
+    db.table("roots").create_index(["path"], unique=True)
+    db.table("files").create(
         {
             "id": int,
             "root_id": int,
@@ -53,8 +53,8 @@ def create_tables(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("root_id", "roots", "id")],
     )
-    db["files"].create_index(["root_id", "path"], unique=True)
-    db["chunks"].create(
+    db.table("files").create_index(["root_id", "path"], unique=True)
+    db.table("chunks").create(
         {
             "id": int,
             "file_id": int,
@@ -69,9 +69,9 @@ def create_tables(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("file_id", "files", "id")],
     )
-    db["chunks"].create_index(["file_id"])
-    db["chunks"].create_index(["text_hash"])
-    db["vectors"].create(
+    db.table("chunks").create_index(["file_id"])
+    db.table("chunks").create_index(["text_hash"])
+    db.table("vectors").create(
         {"chunk_id": int, "vector": bytes},
         pk="chunk_id",
         foreign_keys=[("chunk_id", "chunks", "id")],

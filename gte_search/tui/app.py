@@ -19,13 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
-from gte_search.hits import SearchHit, display_path, inert
+from gte_search.hits import SearchHit, display_path, inert, resolve_hit_path
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
 from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
 from gte_search.tui.editor import editor_command, user_editor
-from gte_search.tui.preview import HitPathError, hit_preview, resolve_hit_path
+from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
 
 DEBOUNCE_SECONDS = 0.25
@@ -317,7 +317,8 @@ class SearchApp(App[None]):
         except (IndexProblem, ModelError, OSError) as error:
             self.call_from_thread(self.reindex_failed, str(error))
             return
-        self.call_from_thread(self.reindex_done, report)
+        # Textual awaits a coroutine function's result; its stub cannot say so for None.
+        self.call_from_thread(self.reindex_done, report)  # type: ignore[arg-type]
 
     def progress_start(self, name: str, files: int) -> None:
         self.query_one("#indexing-label", Static).update(Text(inert(f"indexing {name}")))

@@ -27,7 +27,9 @@ T = TypeVar("T")
 EmbedderLoader = Callable[[str, bool], "Embedder"]
 
 
-def load_embedder(model_id: str, named_by_user: bool, *, trust_remote_code: bool = False):
+def load_embedder(
+    model_id: str, named_by_user: bool, *, trust_remote_code: bool = False
+) -> Embedder:
     """Resolve and load a model the way the CLI does (torch is imported here, not before)."""
     from gte_search.embed import Embedder
     from gte_search.models import resolve_model
