@@ -25,8 +25,11 @@ MAX_DEPTH = 200
 # Containers nested deeper than this are chunked as plain definitions.
 MAX_CONTAINER_NESTING = 20
 
-# Lines that only close something (`}`, `});`, Ruby's `end`) mean nothing alone.
-_CLOSER = re.compile(r"(?:\s|[)\]};,]|\bend\b)*")
+# Lines that only close something (`}`, `});`, Ruby's `end`, `}  // namespace net`) mean
+# nothing alone.
+_CLOSER = re.compile(
+    r"(?:\s|[)\]};,]|\bend\b)*|\s*(?:[)\]};,]|\bend\b)(?:\s|[)\]};,]|\bend\b)*(?://|#|--).*"
+)
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
 _INDEX_ARGS = re.compile(r"\[[^\[\]]*\]")  # Go generics, Rust/C array declarators
 _NAME = r"~?[A-Za-z_$][\w$]*"
@@ -143,12 +146,32 @@ def _scope(
     chunks: list[Chunk] = []
     row = start
     for member in members:
-        chunks += pack_chunks(lines, row, member.start - 1, max_tokens, symbol, cuts)
+        before = pack_chunks(lines, row, member.start - 1, max_tokens, symbol, cuts)
         qualified = f"{symbol}.{member.name}" if symbol else member.name
-        chunks += _definition(lines, max_tokens, member, qualified, nesting)
+        pieces = _definition(lines, max_tokens, member, qualified, nesting)
+        if before and pieces and _leads_into(before[-1], pieces[0], symbol is not None, start):
+            joined = _joined(lines, max_tokens, before[-1], pieces[0])
+            if joined is not None:
+                before, pieces = before[:-1], [joined, *pieces[1:]]
+        chunks += before + pieces
         row = member.end + 1
     chunks += pack_chunks(lines, row, end, max_tokens, symbol, cuts)
     return _closed(lines, max_tokens, chunks)
+
+
+def _leads_into(line: Chunk, member: Chunk, in_container: bool, scope_start: int) -> bool:
+    """Whether a one-line chunk only opens the definition after it: a container's signature
+    with nothing before its first member, or a line that the definition is indented under
+    (`else:`, `if __name__ == "__main__":`)."""
+    if line.start_line != line.end_line:
+        return False
+    if in_container and line.start_line == scope_start + 1:
+        return True
+    return _indent(member.text) > _indent(line.text)
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
 
 
 def _definition(
@@ -187,6 +210,14 @@ def _cuts(body: tree_sitter.Node) -> set[int]:
     while body.named_child_count == 1 and body.named_children[0].named_child_count > 1:
         body = body.named_children[0]
     return {child.start_point.row for child in body.named_children}
+
+
+def _joined(lines: Lines, max_tokens: int, line: Chunk, member: Chunk) -> Chunk | None:
+    """`line` and the first piece of `member` as one chunk under the member's symbol."""
+    first, last = line.start_line - 1, member.end_line - 1
+    if lines.weight(first, last) > text_budget(max_tokens, lines.path, member.symbol):
+        return None
+    return lines.chunk(first, last, member.symbol)
 
 
 def _closed(lines: Lines, max_tokens: int, chunks: list[Chunk]) -> list[Chunk]:
