@@ -32,7 +32,7 @@ _CLOSER = re.compile(
 )
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
 _INDEX_ARGS = re.compile(r"\[[^\[\]]*\]")  # Go generics, Rust/C array declarators
-_NAME = r"~?[A-Za-z_$][\w$]*"
+_NAME = r"~?[A-Za-z_$][\w$]*[!?]?"  # Ruby and Julia names may end in ! or ?
 _QUALIFIED = re.compile(rf"{_NAME}(?:(?:::|\.){_NAME})*")
 _OPERATOR = re.compile(rf"(?<![\w$~])(?:{_NAME}::)*operator\s*(?:\(\)|\[\]|[^\w\s(]+|{_NAME})")
 
@@ -40,7 +40,7 @@ _OPERATOR = re.compile(rf"(?<![\w$~])(?:{_NAME}::)*operator\s*(?:\(\)|\[\]|[^\w\
 @dataclass
 class _Def:
     node: tree_sitter.Node  # including wrappers (decorators, export, template <...>)
-    inner: tree_sitter.Node  # the definition itself, whose body gives the cut points
+    inner: tree_sitter.Node  # the definition itself, or its body when that is a sibling
     name: str
     container: bool
     start: int  # first row, including attached comments and attributes
@@ -69,17 +69,25 @@ def _definitions(spec: CodeLanguage, language: str, root: tree_sitter.Node) -> l
     """Top-level definitions with their members, or None when the tree is too deep."""
     found: dict[int, _Def] = {}
     for _, captures in tree_sitter.QueryCursor(load_query(language)).matches(root):
-        inner = (captures.get("def") or captures["container"])[0]
-        if inner.id in found or "name" not in captures:
+        defined = captures.get("def") or captures.get("container")
+        if not defined or defined[0].id in found:
             continue
-        name = _clean_name(captures["name"][0])
+        if "name" in captures:
+            name = _clean_name(captures["name"][0])
+        elif "label" in captures:  # a free-text name, such as a test's description
+            name = " ".join((captures["label"][0].text or b"").decode("utf-8", "replace").split())
+        else:
+            continue
         if "scope" in captures:
             name = f"{_clean_name(captures['scope'][0])}.{name}"
-        node = inner
+        node = defined[0]
         while node.parent is not None and node.parent.type in spec.wrappers:
             node = node.parent
         start = _attached_start(spec, node)
-        found[inner.id] = _Def(node, inner, name, "container" in captures, start, _last_row(node))
+        # A body that follows its signature as a sibling (Dart) ends the definition.
+        inner = (captures.get("end") or defined)[0]
+        last = max(_last_row(node), _last_row(inner))
+        found[defined[0].id] = _Def(node, inner, name, "container" in captures, start, last)
 
     top: list[_Def] = []
     for definition in found.values():
@@ -181,19 +189,22 @@ def _definition(
     budget = text_budget(max_tokens, lines.path, symbol)
     if lines.weight(start, end) <= budget:
         return [lines.chunk(start, end, symbol)]
-    cuts = _cuts(_body(definition.inner))
+    cuts = _cuts(_body(definition.inner, CODE_LANGUAGES[lines.language].bodies))
     if definition.container and definition.members and nesting < MAX_CONTAINER_NESTING:
         members = definition.members
         return _scope(lines, max_tokens, start, end, members, symbol, cuts, nesting + 1)
     return _closed(lines, max_tokens, pack_chunks(lines, start, end, max_tokens, symbol, cuts))
 
 
-def _body(node: tree_sitter.Node) -> tree_sitter.Node:
-    """The statement block of a definition; for `const f = () => {...}` it sits lower."""
+def _body(node: tree_sitter.Node, bodies: frozenset[str]) -> tree_sitter.Node:
+    """The statement block of a definition: its `body` field, or a node of a type in
+    `bodies`; for `const f = () => {...}` it sits lower."""
     frontier = [node]
     for _ in range(4):
         below: list[tree_sitter.Node] = []
         for candidate in frontier:
+            if candidate is not node and candidate.type in bodies:
+                return candidate
             body = candidate.child_by_field_name("body")
             if body is not None:
                 return body

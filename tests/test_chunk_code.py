@@ -660,10 +660,10 @@ def test_empty_files_have_no_chunks(text: str) -> None:
 
 
 def test_files_without_a_grammar_become_line_windows() -> None:
-    script = "\n".join(f"echo step {i}" for i in range(150))
-    chunks = chunk_file("deploy.sh", script)
+    script = "\n".join(f"Write-Host step {i}" for i in range(150))
+    chunks = chunk_file("deploy.ps1", script)
 
-    assert {(c.kind, c.language, c.symbol) for c in chunks} == {("code", "sh", None)}
+    assert {(c.kind, c.language, c.symbol) for c in chunks} == {("code", "ps1", None)}
     assert max(c.end_line - c.start_line + 1 for c in chunks) <= 60
     assert_faithful(chunks, script)
     assert chunk_file("notes.unknownext", "hello\n")[0].kind == "doc"
@@ -682,6 +682,16 @@ def test_files_without_a_grammar_become_line_windows() -> None:
         ("x.h", "c"),
         ("x.hpp", "cpp"),
         ("Rakefile", "ruby"),
+        ("build.gradle.kts", "kotlin"),
+        ("App.cs", "csharp"),
+        ("index.php", "php"),
+        ("deploy.sh", "bash"),
+        ("Main.hs", "haskell"),
+        ("lib.ml", "ocaml"),
+        ("cart.jl", "julia"),
+        (".github/workflows/ci.yml", "yaml"),
+        ("Cargo.toml", "toml"),
+        ("package.json", "json"),
         ("README.md", "markdown"),
         ("docs/index.rst", "rst"),
         ("LICENSE", "text"),
