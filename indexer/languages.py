@@ -94,12 +94,12 @@ CODE_LANGUAGES: dict[str, CodeLanguage] = {
     "csharp": CodeLanguage(
         "tree_sitter_c_sharp", "c_sharp", attached=frozenset({"comment", "attribute_list"})
     ),
-    "php": CodeLanguage(
-        "tree_sitter_php", "php", loader="language_php", attached=_PHP_ATTACHED
-    ),
+    "php": CodeLanguage("tree_sitter_php", "php", loader="language_php", attached=_PHP_ATTACHED),
     "bash": CodeLanguage("tree_sitter_bash", "bash"),
     "haskell": CodeLanguage(
-        "tree_sitter_haskell", "haskell", attached=frozenset({"comment", "haddock", "signature", "pragma"})
+        "tree_sitter_haskell",
+        "haskell",
+        attached=frozenset({"comment", "haddock", "signature", "pragma"}),
     ),
     "zig": CodeLanguage("tree_sitter_zig", "zig"),
     "ocaml": CodeLanguage(
