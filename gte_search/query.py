@@ -22,6 +22,19 @@ LANGUAGE_ALIASES = {
     "h": "c",
     "md": "markdown",
     "txt": "text",
+    "kt": "kotlin",
+    "kts": "kotlin",
+    "cs": "csharp",
+    "c#": "csharp",
+    "ex": "elixir",
+    "exs": "elixir",
+    "sh": "bash",
+    "shell": "bash",
+    "zsh": "bash",
+    "hs": "haskell",
+    "ml": "ocaml",
+    "jl": "julia",
+    "yml": "yaml",
 }
 # Only these keys are filters; any other `word:value` (say `due:today`) stays in the query.
 _FILTER = re.compile(r"(?<!\S)(lang|language|path|kind|root):(\S+)")

@@ -25,11 +25,14 @@ MAX_DEPTH = 200
 # Containers nested deeper than this are chunked as plain definitions.
 MAX_CONTAINER_NESTING = 20
 
-# Lines that only close something (`}`, `});`, Ruby's `end`) mean nothing alone.
-_CLOSER = re.compile(r"(?:\s|[)\]};,]|\bend\b)*")
+# Lines that only close something (`}`, `});`, Ruby's `end`, `}  // namespace net`) mean
+# nothing alone.
+_CLOSER = re.compile(
+    r"(?:\s|[)\]};,]|\bend\b)*|\s*(?:[)\]};,]|\bend\b)(?:\s|[)\]};,]|\bend\b)*(?://|#|--).*"
+)
 _TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
 _INDEX_ARGS = re.compile(r"\[[^\[\]]*\]")  # Go generics, Rust/C array declarators
-_NAME = r"~?[A-Za-z_$][\w$]*"
+_NAME = r"~?[A-Za-z_$][\w$]*[!?]?"  # Ruby and Julia names may end in ! or ?
 _QUALIFIED = re.compile(rf"{_NAME}(?:(?:::|\.){_NAME})*")
 _OPERATOR = re.compile(rf"(?<![\w$~])(?:{_NAME}::)*operator\s*(?:\(\)|\[\]|[^\w\s(]+|{_NAME})")
 
@@ -37,7 +40,7 @@ _OPERATOR = re.compile(rf"(?<![\w$~])(?:{_NAME}::)*operator\s*(?:\(\)|\[\]|[^\w\
 @dataclass
 class _Def:
     node: tree_sitter.Node  # including wrappers (decorators, export, template <...>)
-    inner: tree_sitter.Node  # the definition itself, whose body gives the cut points
+    inner: tree_sitter.Node  # the definition itself, or its body when that is a sibling
     name: str
     container: bool
     start: int  # first row, including attached comments and attributes
@@ -66,17 +69,25 @@ def _definitions(spec: CodeLanguage, language: str, root: tree_sitter.Node) -> l
     """Top-level definitions with their members, or None when the tree is too deep."""
     found: dict[int, _Def] = {}
     for _, captures in tree_sitter.QueryCursor(load_query(language)).matches(root):
-        inner = (captures.get("def") or captures["container"])[0]
-        if inner.id in found or "name" not in captures:
+        defined = captures.get("def") or captures.get("container")
+        if not defined or defined[0].id in found:
             continue
-        name = _clean_name(captures["name"][0])
+        if "name" in captures:
+            name = _clean_name(captures["name"][0])
+        elif "label" in captures:  # a free-text name, such as a test's description
+            name = " ".join((captures["label"][0].text or b"").decode("utf-8", "replace").split())
+        else:
+            continue
         if "scope" in captures:
             name = f"{_clean_name(captures['scope'][0])}.{name}"
-        node = inner
+        node = defined[0]
         while node.parent is not None and node.parent.type in spec.wrappers:
             node = node.parent
         start = _attached_start(spec, node)
-        found[inner.id] = _Def(node, inner, name, "container" in captures, start, _last_row(node))
+        # A body that follows its signature as a sibling (Dart) ends the definition.
+        inner = (captures.get("end") or defined)[0]
+        last = max(_last_row(node), _last_row(inner))
+        found[defined[0].id] = _Def(node, inner, name, "container" in captures, start, last)
 
     top: list[_Def] = []
     for definition in found.values():
@@ -143,12 +154,32 @@ def _scope(
     chunks: list[Chunk] = []
     row = start
     for member in members:
-        chunks += pack_chunks(lines, row, member.start - 1, max_tokens, symbol, cuts)
+        before = pack_chunks(lines, row, member.start - 1, max_tokens, symbol, cuts)
         qualified = f"{symbol}.{member.name}" if symbol else member.name
-        chunks += _definition(lines, max_tokens, member, qualified, nesting)
+        pieces = _definition(lines, max_tokens, member, qualified, nesting)
+        if before and pieces and _leads_into(before[-1], pieces[0], symbol is not None, start):
+            joined = _joined(lines, max_tokens, before[-1], pieces[0])
+            if joined is not None:
+                before, pieces = before[:-1], [joined, *pieces[1:]]
+        chunks += before + pieces
         row = member.end + 1
     chunks += pack_chunks(lines, row, end, max_tokens, symbol, cuts)
     return _closed(lines, max_tokens, chunks)
+
+
+def _leads_into(line: Chunk, member: Chunk, in_container: bool, scope_start: int) -> bool:
+    """Whether a one-line chunk only opens the definition after it: a container's signature
+    with nothing before its first member, or a line that the definition is indented under
+    (`else:`, `if __name__ == "__main__":`)."""
+    if line.start_line != line.end_line:
+        return False
+    if in_container and line.start_line == scope_start + 1:
+        return True
+    return _indent(member.text) > _indent(line.text)
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
 
 
 def _definition(
@@ -158,19 +189,22 @@ def _definition(
     budget = text_budget(max_tokens, lines.path, symbol)
     if lines.weight(start, end) <= budget:
         return [lines.chunk(start, end, symbol)]
-    cuts = _cuts(_body(definition.inner))
+    cuts = _cuts(_body(definition.inner, CODE_LANGUAGES[lines.language].bodies))
     if definition.container and definition.members and nesting < MAX_CONTAINER_NESTING:
         members = definition.members
         return _scope(lines, max_tokens, start, end, members, symbol, cuts, nesting + 1)
     return _closed(lines, max_tokens, pack_chunks(lines, start, end, max_tokens, symbol, cuts))
 
 
-def _body(node: tree_sitter.Node) -> tree_sitter.Node:
-    """The statement block of a definition; for `const f = () => {...}` it sits lower."""
+def _body(node: tree_sitter.Node, bodies: frozenset[str]) -> tree_sitter.Node:
+    """The statement block of a definition: its `body` field, or a node of a type in
+    `bodies`; for `const f = () => {...}` it sits lower."""
     frontier = [node]
     for _ in range(4):
         below: list[tree_sitter.Node] = []
         for candidate in frontier:
+            if candidate is not node and candidate.type in bodies:
+                return candidate
             body = candidate.child_by_field_name("body")
             if body is not None:
                 return body
@@ -187,6 +221,14 @@ def _cuts(body: tree_sitter.Node) -> set[int]:
     while body.named_child_count == 1 and body.named_children[0].named_child_count > 1:
         body = body.named_children[0]
     return {child.start_point.row for child in body.named_children}
+
+
+def _joined(lines: Lines, max_tokens: int, line: Chunk, member: Chunk) -> Chunk | None:
+    """`line` and the first piece of `member` as one chunk under the member's symbol."""
+    first, last = line.start_line - 1, member.end_line - 1
+    if lines.weight(first, last) > text_budget(max_tokens, lines.path, member.symbol):
+        return None
+    return lines.chunk(first, last, member.symbol)
 
 
 def _closed(lines: Lines, max_tokens: int, chunks: list[Chunk]) -> list[Chunk]:

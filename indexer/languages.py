@@ -6,7 +6,9 @@ Everything language-specific lives here and in the queries shipped in `indexer/q
 - ``@def``: a definition that becomes one chunk (split at statements when too big);
 - ``@container``: a definition whose member definitions get their own chunks when the
   whole does not fit (classes, impls, traits, modules, namespaces);
-- ``@name``: the node naming it; ``@scope`` optionally qualifies the name (Go receivers).
+- ``@name``: the node naming it; ``@scope`` optionally qualifies the name (Go receivers);
+  ``@label`` instead of ``@name`` is a free-text name taken as written (Zig test names);
+- ``@end``: optionally, a sibling after ``@def`` where the definition ends (Dart bodies).
 
 Names are normalised by the chunker (generics, pointers and ``::`` dropped or dotted), so a
 query may capture a whole declarator or type and let the normaliser find the name in it.
@@ -34,6 +36,8 @@ class CodeLanguage:
     wrappers: frozenset[str] = frozenset()
     # Siblings directly above a definition that belong to its chunk (comments, attributes).
     attached: frozenset[str] = frozenset({"comment"})
+    # Node types holding a definition's statements, for grammars without a `body` field.
+    bodies: frozenset[str] = frozenset()
 
 
 _JS_WRAPPERS = frozenset({"export_statement"})
@@ -41,6 +45,12 @@ _TS_WRAPPERS = frozenset({"export_statement", "ambient_declaration"})
 _JS_ATTACHED = frozenset({"comment", "decorator"})
 _JAVA_ATTACHED = frozenset({"line_comment", "block_comment"})
 _RUST_ATTACHED = frozenset({"line_comment", "block_comment", "attribute_item"})
+_KOTLIN_ATTACHED = frozenset({"line_comment", "block_comment", "annotation"})
+_SWIFT_ATTACHED = frozenset({"comment", "multiline_comment"})
+_PHP_ATTACHED = frozenset({"comment", "attribute_list"})
+_OCAML_ATTACHED = frozenset({"comment", "attribute", "item_attribute"})
+# Julia docstrings are string literals directly above what they document.
+_JULIA_ATTACHED = frozenset({"line_comment", "block_comment", "string_literal"})
 
 CODE_LANGUAGES: dict[str, CodeLanguage] = {
     "python": CodeLanguage(
@@ -69,6 +79,43 @@ CODE_LANGUAGES: dict[str, CodeLanguage] = {
     "c": CodeLanguage("tree_sitter_c", "c"),
     "cpp": CodeLanguage("tree_sitter_cpp", "cpp", wrappers=frozenset({"template_declaration"})),
     "ruby": CodeLanguage("tree_sitter_ruby", "ruby"),
+    "kotlin": CodeLanguage(
+        "tree_sitter_kotlin",
+        "kotlin",
+        attached=_KOTLIN_ATTACHED,
+        bodies=frozenset({"function_body", "class_body"}),
+    ),
+    "swift": CodeLanguage("tree_sitter_swift", "swift", attached=_SWIFT_ATTACHED),
+    "scala": CodeLanguage("tree_sitter_scala", "scala", attached=_JAVA_ATTACHED | {"comment"}),
+    "elixir": CodeLanguage(
+        "tree_sitter_elixir", "elixir", attached=frozenset({"comment", "unary_operator"})
+    ),
+    "lua": CodeLanguage("tree_sitter_lua", "lua"),
+    "csharp": CodeLanguage(
+        "tree_sitter_c_sharp", "c_sharp", attached=frozenset({"comment", "attribute_list"})
+    ),
+    "php": CodeLanguage("tree_sitter_php", "php", loader="language_php", attached=_PHP_ATTACHED),
+    "bash": CodeLanguage("tree_sitter_bash", "bash"),
+    "haskell": CodeLanguage(
+        "tree_sitter_haskell",
+        "haskell",
+        attached=frozenset({"comment", "haddock", "signature", "pragma"}),
+    ),
+    "zig": CodeLanguage("tree_sitter_zig", "zig"),
+    "ocaml": CodeLanguage(
+        "tree_sitter_ocaml", "ocaml", loader="language_ocaml", attached=_OCAML_ATTACHED
+    ),
+    "dart": CodeLanguage(
+        "tree_sitter_dart",
+        "dart",
+        attached=frozenset({"comment", "documentation_comment"}),
+        bodies=frozenset({"function_body", "class_body"}),
+    ),
+    "julia": CodeLanguage("tree_sitter_julia", "julia", attached=_JULIA_ATTACHED),
+    # Config files: top-level keys as definitions (see queries/yaml.scm).
+    "yaml": CodeLanguage("tree_sitter_yaml", "yaml"),
+    "toml": CodeLanguage("tree_sitter_toml", "toml"),
+    "json": CodeLanguage("tree_sitter_json", "json"),
 }
 
 DOC_LANGUAGES = frozenset({"markdown", "rst", "text"})
@@ -88,6 +135,22 @@ _BY_SUFFIX: dict[str, str] = {
         "cpp",
     ),
     **dict.fromkeys([".rb", ".rake", ".gemspec", ".ru"], "ruby"),
+    **dict.fromkeys([".kt", ".kts"], "kotlin"),
+    ".swift": "swift",
+    **dict.fromkeys([".scala", ".sc", ".sbt"], "scala"),
+    **dict.fromkeys([".ex", ".exs"], "elixir"),
+    ".lua": "lua",
+    ".cs": "csharp",
+    **dict.fromkeys([".php", ".phtml"], "php"),
+    **dict.fromkeys([".sh", ".bash", ".zsh", ".ksh"], "bash"),
+    **dict.fromkeys([".hs", ".lhs"], "haskell"),
+    ".zig": "zig",
+    **dict.fromkeys([".ml", ".mli"], "ocaml"),
+    ".dart": "dart",
+    ".jl": "julia",
+    **dict.fromkeys([".yaml", ".yml"], "yaml"),
+    ".toml": "toml",
+    **dict.fromkeys([".json", ".jsonc"], "json"),
     **dict.fromkeys([".md", ".markdown", ".mdown", ".mkd"], "markdown"),
     **dict.fromkeys([".rst", ".rest"], "rst"),
     **dict.fromkeys([".txt", ".text"], "text"),
@@ -104,12 +167,10 @@ _BY_NAME: dict[str, str] = {
 # Source-like files we have no grammar for: chunked as line windows but still kind "code".
 # fmt: off
 SOURCE_SUFFIXES = frozenset({
-    ".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".php", ".cs", ".fs", ".kt", ".kts",
-    ".swift", ".scala", ".sc", ".m", ".mm", ".lua", ".pl", ".pm", ".r", ".jl", ".dart", ".ex",
-    ".exs", ".erl", ".hrl", ".clj", ".cljs", ".hs", ".ml", ".mli", ".nim", ".zig", ".v", ".sql",
-    ".proto", ".graphql", ".gql", ".tf", ".hcl", ".cmake", ".mk", ".gradle", ".groovy", ".vue",
-    ".svelte", ".html", ".htm", ".css", ".scss", ".sass", ".less", ".xml", ".json", ".jsonc",
-    ".yaml", ".yml", ".toml", ".ini", ".cfg",
+    ".fish", ".ps1", ".bat", ".fs", ".m", ".mm", ".pl", ".pm", ".r", ".erl", ".hrl", ".clj",
+    ".cljs", ".nim", ".v", ".sql", ".proto", ".graphql", ".gql", ".tf", ".hcl", ".cmake", ".mk",
+    ".gradle", ".groovy", ".vue", ".svelte", ".html", ".htm", ".css", ".scss", ".sass", ".less",
+    ".xml", ".ini", ".cfg",
 })
 # fmt: on
 SOURCE_NAMES = frozenset({"makefile", "dockerfile", "justfile", "cmakelists.txt"})

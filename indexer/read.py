@@ -12,8 +12,13 @@ from pathlib import Path
 from typing import Literal
 
 DEFAULT_MAX_FILE_BYTES = 1_000_000
-# Generated and minified files have enormous lines; they drown real code in search results.
+# Generated and minified files are made of enormous lines; they drown real code in search
+# results. A file is one of them when lines over MAX_LINE_CHARS hold most of its characters
+# and are not a rare exception among its lines: one long line (an embedded blob, a data
+# table) among ordinary code does not make a file minified, and its definitions are kept.
 MAX_LINE_CHARS = 2_500
+MINIFIED_CHAR_SHARE = 0.5
+MINIFIED_LINE_SHARE = 0.1
 BINARY_SNIFF_BYTES = 8_192
 # The reason given for a file that was walked but gone when it was read.
 VANISHED = "vanished during the run"
@@ -72,6 +77,16 @@ def skip_reason(data: bytes) -> Skipped | None:
     return None
 
 
+def is_minified(text: str) -> bool:
+    """Whether long lines hold most of `text` and are at least a tenth of its lines."""
+    if len(text) <= MAX_LINE_CHARS:
+        return False
+    lines = [line for line in text.split("\n") if line.strip()]
+    long_lines = [line for line in lines if len(line) > MAX_LINE_CHARS]
+    mostly_long = sum(map(len, long_lines)) > MINIFIED_CHAR_SHARE * len(text)
+    return mostly_long and len(long_lines) >= MINIFIED_LINE_SHARE * len(lines)
+
+
 def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceText | Skipped:
     """The text of a regular file. The walk saw a regular file, but by now it may be gone,
     or replaced by a symlink (not followed, O_NOFOLLOW) or a FIFO (O_NONBLOCK: no hang)."""
@@ -97,8 +112,7 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> SourceTe
     if skipped:
         return skipped
     text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
-    if max(map(len, text.split("\n"))) > MAX_LINE_CHARS:
-        return Skipped(
-            "minified", f"minified or generated (a line over {MAX_LINE_CHARS:,} characters)"
-        )
+    if is_minified(text):
+        reason = f"minified or generated (mostly lines over {MAX_LINE_CHARS:,} characters)"
+        return Skipped("minified", reason)
     return SourceText(text, content_hash(data), info.st_size, info.st_mtime_ns)

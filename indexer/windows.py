@@ -15,6 +15,9 @@ from indexer.tokens import LineCounter, estimate_lines, text_budget
 
 # Short enough to read at a glance in a search hit, long enough to hold a typical function.
 WINDOW_LINES = 60
+# A piece cut from a longer run of lines has at least this many rows where the budget allows:
+# a class line or the last line of a docstring alone says too little to be found.
+MIN_LINES = 5
 
 
 class Lines:
@@ -64,10 +67,11 @@ class Lines:
         """Split rows start..end into consecutive ranges that each weigh at most `budget`.
 
         A range preferably ends just before a row in `cuts` (a statement start), else
-        before a row that follows a blank line, else wherever the budget runs out. Blank
-        rows at range edges are dropped and all-blank ranges vanish. A single row heavier
-        than the budget still becomes its own range: chunk text is whole lines, so the
-        embedder's truncation is the only way to shorten it.
+        before a row that follows a blank line, else wherever the budget runs out, and holds
+        at least MIN_LINES rows unless the budget forbids it. Blank rows at range edges are
+        dropped and all-blank ranges vanish. A single row heavier than the budget still
+        becomes its own range: chunk text is whole lines, so the embedder's truncation is
+        the only way to shorten it.
         """
         ranges = self._greedy(start, end, budget, cuts, max_lines)
         if len(ranges) < 2:
@@ -78,8 +82,41 @@ class Lines:
         for slack in (1.1, 1.25, 1.5):
             even = self._greedy(start, end, min(budget, share * slack), cuts, max_lines)
             if len(even) <= len(ranges):
-                return even
-        return ranges
+                ranges = even
+                break
+        return self._fill_tail(ranges, budget, cuts, max_lines)
+
+    def _fill_tail(
+        self,
+        ranges: list[tuple[int, int]],
+        budget: float,
+        cuts: Collection[int],
+        max_lines: int | None,
+    ) -> list[tuple[int, int]]:
+        """A last range under MIN_LINES rows joins the one before it, or takes rows from it."""
+        (first, stop), (start, end) = ranges[-2], ranges[-1]
+        if end - start + 1 >= MIN_LINES or self.weight(start, end) > budget:
+            return ranges
+        limit = max_lines or len(self.rows)
+        if self.weight(first, end) <= budget and end - first < limit:
+            return [*ranges[:-2], (first, end)]
+        fallback = None
+        # New first rows for the tail, nearest first, leaving MIN_LINES rows before them.
+        for row in range(start - 1, first + MIN_LINES - 1, -1):
+            if self.weight(row, end) > budget or end - row >= limit:
+                break
+            if self.is_blank(row) or end - row + 1 < MIN_LINES:
+                continue
+            if row in cuts or self.is_blank(row - 1):
+                fallback = row
+                break
+            fallback = fallback if fallback is not None else row
+        if fallback is None:
+            return ranges
+        stop = fallback - 1
+        while self.is_blank(stop):
+            stop -= 1
+        return [*ranges[:-2], (first, stop), (fallback, end)]
 
     def _greedy(
         self,
@@ -112,10 +149,11 @@ class Lines:
 
 def _best_cut(lines: Lines, first: int, last: int, cuts: Collection[int]) -> int:
     """The row to start the next range at, when the current one must end by `last`."""
-    for cut in range(last + 1, first, -1):
+    lowest = first + MIN_LINES
+    for cut in range(last + 1, lowest - 1, -1):
         if cut in cuts:
             return cut
-    for cut in range(last + 1, first, -1):
+    for cut in range(last + 1, lowest - 1, -1):
         if lines.is_blank(cut - 1) and not lines.is_blank(cut):
             return cut
     return last + 1

@@ -404,7 +404,7 @@ MEMBERS = {
     "store/store.go": {"Store": (11, 15), "NewStore": (17, 20), "Store.Get": (22, 31)},
     "src/stack.rs": {
         "Stack": (3, 19),
-        "Stack.push": (10, 12),
+        "Stack.push": (9, 12),  # `impl<T> Stack<T> {` alone opens its first method's chunk
         "Stack.pop": (14, 17),
         "Stack.fmt": (20, 23),
         "Shape": (25, 27),
@@ -426,8 +426,8 @@ MEMBERS = {
         "player_distance": (23, 25),
     },
     "src/net.cpp": {
-        "net": (4, 25),
-        "net.Client": (6, 14),
+        "net": (25, 25),
+        "net.Client": (4, 14),  # `namespace net {` alone opens its first member's chunk
         "net.Client.Client": (8, 8),
         "net.Client.send": (16, 18),
         "net.clamp": (20, 23),
@@ -660,10 +660,10 @@ def test_empty_files_have_no_chunks(text: str) -> None:
 
 
 def test_files_without_a_grammar_become_line_windows() -> None:
-    script = "\n".join(f"echo step {i}" for i in range(150))
-    chunks = chunk_file("deploy.sh", script)
+    script = "\n".join(f"Write-Host step {i}" for i in range(150))
+    chunks = chunk_file("deploy.ps1", script)
 
-    assert {(c.kind, c.language, c.symbol) for c in chunks} == {("code", "sh", None)}
+    assert {(c.kind, c.language, c.symbol) for c in chunks} == {("code", "ps1", None)}
     assert max(c.end_line - c.start_line + 1 for c in chunks) <= 60
     assert_faithful(chunks, script)
     assert chunk_file("notes.unknownext", "hello\n")[0].kind == "doc"
@@ -682,6 +682,16 @@ def test_files_without_a_grammar_become_line_windows() -> None:
         ("x.h", "c"),
         ("x.hpp", "cpp"),
         ("Rakefile", "ruby"),
+        ("build.gradle.kts", "kotlin"),
+        ("App.cs", "csharp"),
+        ("index.php", "php"),
+        ("deploy.sh", "bash"),
+        ("Main.hs", "haskell"),
+        ("lib.ml", "ocaml"),
+        ("cart.jl", "julia"),
+        (".github/workflows/ci.yml", "yaml"),
+        ("Cargo.toml", "toml"),
+        ("package.json", "json"),
         ("README.md", "markdown"),
         ("docs/index.rst", "rst"),
         ("LICENSE", "text"),
@@ -708,3 +718,84 @@ def test_exact_line_counts_keep_a_definition_whole_that_the_estimate_splits(
         (85, 102)
     ]
     assert all(real_tokens(c.embedding_text) <= 256 for c in exact)
+
+
+def documented_class(docstring_lines: int, methods: int) -> str:
+    """A class with a long docstring and a class attribute before its methods."""
+    doc = [f"    Option {i} changes how the context resolves its parameters." for i in range(30)]
+    paragraphs = [line if i % 6 else "" for i, line in enumerate(doc[:docstring_lines])]
+    body = []
+    for i in range(methods):
+        body += [
+            f"    def invoke_{i}(self, callback, *args, **kwargs):",
+            f'        """Run `callback` as step {i} of the command."""',
+            "        with self.scope():",
+            "            return callback(*args, **kwargs)",
+            "",
+        ]
+    return "\n".join(
+        [
+            "class Context:",
+            '    """The context keeps state for one command invocation.',
+            *paragraphs,
+            '    """',
+            "",
+            "    formatter_class = HelpFormatter",
+            "",
+            *body,
+        ]
+    )
+
+
+def test_a_split_class_header_keeps_its_signature_with_its_docstring() -> None:
+    text = documented_class(docstring_lines=30, methods=12)
+    chunks = chunk_file("core.py", text, max_tokens=256)
+
+    header = [c for c in chunks if c.symbol == "Context"]
+    assert len(header) > 1  # the docstring alone is over budget
+    assert header[0].start_line == 1
+    assert header[0].text.startswith('class Context:\n    """The context keeps state')
+    assert all(c.end_line - c.start_line + 1 >= 5 for c in header)
+    assert "formatter_class = HelpFormatter" in header[-1].text
+    assert_faithful(chunks, text)
+
+
+def test_a_class_line_alone_opens_the_chunk_of_its_first_method() -> None:
+    text = big_class(30).replace(
+        '    """Counts items per warehouse and reorders them when they run low."""\n\n'
+        "    reorder_level = 10\n    warehouses: dict[str, dict[str, int]]\n\n",
+        "",
+    )
+    chunks = chunk_file("inventory.py", text)
+
+    assert spans(chunks)[:2] == [(None, 1, 1), ("Inventory.restock_0", 4, 11)]
+    assert chunks[1].text.startswith("class Inventory:\n    def restock_0(")
+    assert [c.symbol for c in chunks[1:]] == [f"Inventory.restock_{i}" for i in range(30)]
+    assert_faithful(chunks, text)
+
+
+def test_a_line_opening_a_block_joins_the_definition_indented_under_it() -> None:
+    functions = "\n".join(
+        f"    def helper_{i}(value):\n        return value * {i} + offset_{i}(value)\n"
+        for i in range(40)
+    )
+    text = f"import sys\n\nif sys.platform == 'win32':\n\n{functions}\nelse:\n\n{functions}"
+    chunks = chunk_file("compat.py", text)
+
+    assert [c for c in chunks if c.start_line == c.end_line] == []
+    opener = next(c for c in chunks if c.text.startswith("else:"))
+    assert opener.symbol == "helper_0"
+    assert_faithful(chunks, text)
+
+
+def test_no_piece_of_a_split_definition_is_a_lone_line() -> None:
+    rows = ["def render(table):", '    """Draw every row of the table.', ""]
+    rows += [f"    Column {i} is drawn with the style named in its header." for i in range(24)]
+    rows += ['    """', "    return draw(table)"]
+    text = "\n".join(rows)
+    pieces = chunk_file("render.py", text, max_tokens=256)
+
+    assert len(pieces) > 1
+    assert {c.symbol for c in pieces} == {"render"}
+    assert min(c.end_line - c.start_line + 1 for c in pieces) >= 5
+    assert_faithful(pieces, text)

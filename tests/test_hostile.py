@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+from tokenizers import Tokenizer
 
 import gte_search.triage
 from gte_search.embed import Embedder
 from gte_search.hits import PathOutsideRoot, SearchHit, resolve_hit_path
 from gte_search.index import SearchIndex
 from indexer.chunking import chunk_file
-from indexer.read import VANISHED, Skipped, read_source
+from indexer.read import VANISHED, Skipped, SourceText, read_source
 from tests.conftest import run_cli
 
 
@@ -34,6 +35,8 @@ def _messy_repo(root: Path, outside: Path) -> Path:
         "wide.py": "def wide():\n    return 'ü'\n".encode("utf-16"),
         "deep.js": b"function f() {\n" + b"{\n" * 3000 + b"}\n" * 3000 + b"}\n",
         "locked.py": b"def locked():\n    pass\n",
+        "blob.py": b"".join(f"def before_{i}():\n    return {i}\n\n".encode() for i in range(6))
+        + (b"BLOB = '" + b"ab" * 2500 + b"'\n\ndef after_blob():\n    return 2\n"),
     }
     for name, data in files.items():
         (root / name).write_bytes(data)
@@ -81,7 +84,7 @@ def test_every_odd_file_has_a_reason_and_unreadable_ones_exit_1(
         "binary.dat": "binary",
         "empty.py": "empty",
         "big.txt": "too large (over 20,000 bytes)",
-        "min.js": "minified or generated (a line over 2,500 characters)",
+        "min.js": "minified or generated (mostly lines over 2,500 characters)",
         "locked.py": "unreadable: Permission denied",
         "broken.py": "broken symlink",
         "loop": "symlink loop",
@@ -94,6 +97,8 @@ def test_every_odd_file_has_a_reason_and_unreadable_ones_exit_1(
     chunks = {chunk.symbol: chunk for chunk in stored}
     # Invalid UTF-8 is replaced, the lines after it keep their numbers; UTF-16 is decoded.
     assert chunks["after"].start_line == 4 and "wide" in chunks
+    # One 5,000-character line does not make a file "minified": its functions are indexed.
+    assert chunks["after_blob"].start_line == 21 and "before_5" in chunks
     assert "secret" not in json.dumps(list(chunks))
     deep = [chunk for chunk in stored if chunk.path == "deep.js"]
     first, last = min(c.start_line for c in deep), max(c.end_line for c in deep)
@@ -168,6 +173,66 @@ def test_pathological_nesting_falls_back_to_line_windows(name: str, text: str) -
     chunks = chunk_file(name, text, 512)
     assert time.perf_counter() - started < 10
     assert chunks[0].start_line == 1 and chunks[-1].end_line >= len(text.splitlines()) - 1
+
+
+ICONS = """\
+\"\"\"Icons bundled with the app.\"\"\"
+
+import base64
+
+
+def decode_icon(data: str) -> bytes:
+    \"\"\"Turn an embedded icon into bytes.\"\"\"
+    return base64.b16decode(data.upper())
+
+
+ICON = "{blob}"
+
+
+class IconCache:
+    \"\"\"Decoded icons by name.\"\"\"
+
+    def __init__(self) -> None:
+        self.icons: dict[str, bytes] = {{}}
+
+    def get(self, name: str) -> bytes:
+        if name not in self.icons:
+            self.icons[name] = decode_icon(ICON)
+        return self.icons[name]
+"""
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_one_long_line_loses_no_definition(
+    tmp_path: Path, wordpiece: Tokenizer, exact: bool
+) -> None:
+    blob = "".join(f"{i:04x}" for i in range(1250))  # a 5,000-character string literal
+    (tmp_path / "icons.py").write_text(ICONS.format(blob=blob))
+    source = read_source(tmp_path / "icons.py")
+    assert isinstance(source, SourceText)
+
+    def count_lines(rows: list[str]) -> list[float]:
+        return [float(len(wordpiece.encode(row, add_special_tokens=False).ids)) for row in rows]
+
+    chunks = chunk_file("icons.py", source.text, 512, count_lines if exact else None)
+    spans = [(c.symbol, c.start_line, c.end_line) for c in chunks]
+    assert ("decode_icon", 6, 8) in spans
+    assert (None, 11, 11) in spans  # kept whole; the embedder truncates what it embeds
+    assert ("IconCache", 14, 23) in spans
+    assert blob in next(c.text for c in chunks if c.start_line == 11)
+
+
+def test_a_minified_bundle_is_still_skipped(tmp_path: Path) -> None:
+    body = "".join(
+        f"function r{i}(e,t){{return e&&e.length>{i}?t.call(null,e[{i}],{i}):void 0}}"
+        f"var n{i}=r{i}(window.items||[],function(e,t){{return e+t}});"
+        for i in range(600)
+    )
+    bundle = f"/*! app v2.1.0 | MIT */\n!function(){{{body}}}();\n//# sourceMappingURL=app.js.map\n"
+    (tmp_path / "app.min.js").write_text(bundle)
+    assert read_source(tmp_path / "app.min.js") == Skipped(
+        "minified", "minified or generated (mostly lines over 2,500 characters)"
+    )
 
 
 def _hit(root: Path, path: str) -> SearchHit:

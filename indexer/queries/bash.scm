@@ -1,0 +1,2 @@
+; Captures: see python.scm.
+(function_definition name: (_) @name) @def
