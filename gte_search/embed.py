@@ -129,7 +129,11 @@ class Embedder:
         # chunker gets its own copy.
         if self._line_tokenizer is None:
             self._line_tokenizer = copy.deepcopy(self.tokenizer)
-        encoded = self._line_tokenizer(rows, add_special_tokens=False, truncation=False)
+        # verbose=False: a long line is expected here (it is cut for embedding later), so
+        # transformers' warning about sequences over the model's length would only confuse.
+        encoded = self._line_tokenizer(
+            rows, add_special_tokens=False, truncation=False, verbose=False
+        )
         return [float(len(ids)) for ids in encoded["input_ids"]]
 
     def embed(

@@ -33,7 +33,7 @@ from gte_search.triage import (
 )
 from gte_search.vector_cache import VectorCache
 from indexer.chunk import Chunk
-from indexer.chunking import chunk_file
+from indexer.chunking import CHUNKER_VERSION, chunk_file
 from indexer.languages import language_for
 from indexer.read import SourceText
 from indexer.walk import WalkedFile, WalkProblem, walk
@@ -158,6 +158,10 @@ class Update:
             raise IndexProblem(f"this index was built with {current.model_id}")
         if vector_kind is not None:
             self.store.set_meta("faiss", vector_kind)
+        known_roots = set(self.store.roots())
+        # An index chunked by an earlier chunker is re-chunked whole; unchanged texts keep
+        # their vectors, so this costs reading and chunking, little embedding.
+        self.rechunk = bool(known_roots) and self.store.get_meta("chunker") != CHUNKER_VERSION
         self.store.set_meta("precision", self.embedder.precision)
         # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
         with self.timer("faiss"):
@@ -165,6 +169,8 @@ class Update:
             self.cache.invalidate()
         for root in roots:
             self._update_root(root.resolve())
+        if known_roots <= {str(root.resolve()) for root in roots}:
+            self.store.set_meta("chunker", CHUNKER_VERSION)
         with self.timer("faiss"):
             self.cache.save()
         self.report.seconds = time.perf_counter() - started
@@ -201,7 +207,8 @@ class Update:
 
         def read(item: WalkedFile) -> Outcome:
             with self.timer("parse"):
-                return triage(item, known.get(item.path), self.chunker, self.options)
+                state = known.get(item.path)
+                return triage(item, state, self.chunker, self.options, rechunk=self.rechunk)
 
         for item, outcome in read_ahead(files, read, READ_AHEAD_FILES):
             state = known.get(item.path)

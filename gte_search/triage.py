@@ -58,16 +58,22 @@ Outcome = Unchanged | Touched | Vanished | Skip | Changed
 
 
 def triage(
-    item: WalkedFile, state: FileState | None, chunker: Chunker, options: IndexOptions
+    item: WalkedFile,
+    state: FileState | None,
+    chunker: Chunker,
+    options: IndexOptions,
+    *,
+    rechunk: bool = False,
 ) -> Outcome:
     """Decide what a walked file needs, reading and chunking it only when its content may have
-    changed. Runs on the read-ahead thread: no SQLite here."""
-    if state and not _needs_reading(state, item, options.max_file_bytes):
+    changed, or every file when `rechunk` (the chunker changed since the index was made).
+    Runs on the read-ahead thread: no SQLite here."""
+    if not rechunk and state and not _needs_reading(state, item, options.max_file_bytes):
         return Unchanged()
     source = read_source(item.absolute, options.max_file_bytes)
     if isinstance(source, Skipped):
         return Vanished() if source.kind == "vanished" else Skip(source.kind, source.reason)
-    if state and state.content_hash == source.content_hash:
+    if not rechunk and state and state.content_hash == source.content_hash:
         return Touched(source)
     return Changed(source, chunker(item.path, source.text))
 

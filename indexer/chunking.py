@@ -9,6 +9,10 @@ from indexer.languages import fallback_language, is_code, language_for
 from indexer.tokens import LineCounter
 from indexer.windows import chunk_lines
 
+# Bumped whenever chunk boundaries, symbols or languages change, so that an index made by an
+# earlier version re-chunks its files (vectors of unchanged texts are reused) on its next run.
+CHUNKER_VERSION = "2"
+
 
 def chunk_file(
     path: str, text: str, max_tokens: int = 512, count_lines: LineCounter | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from gte_search.embed import Embedder
 from gte_search.index import SearchIndex
 from tests.conftest import run_cli
 
@@ -74,3 +75,16 @@ def test_a_vanished_root_is_reported_not_fatal(
     assert code == 1  # finished, but something could not be read
     assert "gte-search remove" in err and str(other) in err
     assert "2 unchanged" in out
+
+
+def test_an_index_from_an_earlier_chunker_is_rechunked_reusing_vectors(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    with SearchIndex.open(tmp_path / "index", create=True) as index:
+        first = index.update([small_repo], embedder)
+        index.store.set_meta("chunker", "0")  # as an earlier release left it
+        again = index.update([small_repo], embedder)
+        # Every file is chunked again, but no text changed, so nothing is embedded again.
+        assert again.files_changed == first.files_added and again.chunks_embedded == 0
+        third = index.update([small_repo], embedder)
+        assert third.files_unchanged == first.files_added
