@@ -34,9 +34,13 @@ if TYPE_CHECKING:
     from gte_search.index import IndexOptions, IndexReport, SearchIndex
     from gte_search.models import ModelSource
 
-# 1: the run finished, but some files could not be read (they are listed on stderr).
+# 1: the run finished, but some files could not be read (they are listed on stderr); or,
+# as grep and rg do, a search found nothing.
 EXIT_UNREADABLE = 1
+EXIT_NO_RESULTS = 1
 EXIT_USER_ERROR = 2
+# 128 + SIGINT, the shell's convention for a command stopped with Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 class UserError(click.ClickException):
@@ -79,7 +83,39 @@ trust_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+class Commands(click.Group):
+    """Ctrl-C and a closed pipe end a command the way shell tools do, not with a traceback
+    or click's "Aborted!"."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that left shows here, not at interpreter exit
+            return result
+        except KeyboardInterrupt as stopped:
+            # An indexing run says how far it got (gte_search.indexing.IndexInterrupted);
+            # imported lazily, since `--help` must not load FAISS.
+            report = getattr(stopped, "report", None)
+            if report is None:
+                note("interrupted")
+            else:
+                note(
+                    f"interrupted: {report.files_done} of {report.files_total} files indexed, "
+                    "the rest kept as it was; run the same command again to finish"
+                )
+            ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader (`head`, a pager) has what it wanted: not an error. Point stdout at
+            # /dev/null so that flushing it at exit cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
+
+
+@click.group(
+    cls=Commands,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
 @click.version_option(package_name="gte-search")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -183,8 +219,10 @@ def index(
 
     with user_errors():
         search_index = _open(index_dir, create=bool(paths))
-        if not paths:
-            paths = tuple(search_index.roots())
+        if not paths or rebuild:
+            # A rebuild re-embeds every root, not only the ones named.
+            known = [root for root in search_index.roots() if root not in paths]
+            paths = (*paths, *known)
             if not paths:
                 raise UserError("this index has no roots yet; give a PATH to index")
         if wait and (holder := search_index.lock.holder()):
@@ -218,14 +256,14 @@ def _index_locked(
     from gte_search.cli_output import ProgressBar, print_report
     from gte_search.indexing import choose_model
 
-    choice = choose_model(search_index.model, model, rebuild=rebuild)
+    choice = choose_model(search_index.model, model)
     embedder = _load_embedder(
         choice.model_id,
         named_by_user=choice.named_by_user,
         trust_remote_code=trust_remote_code,
         precision=precision,
     )
-    search_index.check_model(embedder.model_id, rebuild=rebuild)
+    search_index.prepare_model(embedder.model_id, rebuild=rebuild)
     with ProgressBar.on_stderr() as progress:
         report = search_index.update(
             list(paths), embedder, progress, options, vector_kind=vector_kind
@@ -235,7 +273,7 @@ def _index_locked(
 
 
 @main.command()
-@click.argument("query", required=False)
+@click.argument("words", nargs=-1)
 @click.option("-k", "--top", "k", default=10, show_default=True, help="Number of results.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as a JSON array.")
 @click.option(
@@ -245,7 +283,9 @@ def _index_locked(
 )
 @click.option("--lang", multiple=True, help="Only this language (py, go, markdown, ...).")
 @click.option("--path", "paths", multiple=True, help="Only paths matching this glob.")
-@click.option("--kind", type=click.Choice(CHUNK_KINDS), help="Only code or only docs.")
+@click.option(
+    "--kind", type=click.Choice(CHUNK_KINDS, case_sensitive=False), help="Only code or only docs."
+)
 @click.option("--root", "roots", multiple=True, help="Only this root (path or folder name).")
 @click.option(
     "--mode",
@@ -256,10 +296,17 @@ def _index_locked(
     show_default=True,
     help="Vectors and keywords fused, vectors only, or keywords only (no model loaded).",
 )
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the results: always (for `less -R`), never, or when printing to a terminal.",
+)
 @trust_option
 @index_option
 def search(
-    query: str | None,
+    words: tuple[str, ...],
     k: int,
     as_json: bool,
     batch: TextIO | None,
@@ -268,16 +315,19 @@ def search(
     kind: str | None,
     roots: tuple[str, ...],
     mode: SearchMode,
+    color: str,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
-    """Search the index for QUERY, best match first.
+    """Search the index for QUERY (its words, quoted or not), best match first.
 
     Filters can also be written in the query: lang:go path:internal/** kind:doc root:NAME.
+    Exits 1 when nothing is found (0 with --json, which prints []).
     """
     from gte_search.cli_output import inside_roots, print_hits
     from gte_search.query import make_filters, parse_query
 
+    query = " ".join(words) if words else None
     if (query is None) == (batch is None):
         raise UserError("give either a QUERY or --batch FILE")
     if k < 1:
@@ -313,18 +363,22 @@ def search(
         hits = run_query(query)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
-    else:
-        print_hits(hits, parse_query(query).text)
+        return
+    print_hits(hits, parse_query(query).text, color=color)
+    if not hits:
+        sys.exit(EXIT_NO_RESULTS)
 
 
 @main.command()
-@click.argument("root", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("root")
 @index_option
-def remove(root: Path, index_dir: Path | None) -> None:
-    """Drop ROOT, with its files, chunks and vectors, from the index."""
+def remove(root: str, index_dir: Path | None) -> None:
+    """Drop ROOT (its path or folder name), with its files, chunks and vectors."""
+    from gte_search.cli_output import plural
+
     with user_errors():
-        files = _open(index_dir).remove_root(root.resolve())
-    click.echo(f"Removed {root.resolve()} ({files} files)")
+        removed, files = _open(index_dir).remove_root(root)
+    click.echo(f"Removed {removed} ({plural(files, 'file')})")
 
 
 @main.command()

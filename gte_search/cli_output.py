@@ -56,16 +56,27 @@ class ProgressBar(Progress):
             self.bar.advance(self.task, files)
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def print_report(report: IndexReport) -> None:
     for line in report.notices:
         note(line)
     for problem in report.problems:
         note(f"could not read {inert(problem.path)}: {problem.reason}")
+    if report.up_to_date:
+        click.echo(
+            f"Up to date: {plural(report.files_unchanged, 'file')} unchanged, "
+            f"{report.files_skipped} skipped, checked in {report.seconds:.1f}s "
+            f"with {report.model_id}"
+        )
+        return
     click.echo(
-        f"Indexed {report.files_indexed} files ({report.files_added} added, "
+        f"Indexed {plural(report.files_indexed, 'file')} ({report.files_added} added, "
         f"{report.files_changed} changed, {report.files_unchanged} unchanged, "
         f"{report.files_removed} removed, {report.files_skipped} skipped): "
-        f"{report.chunks} chunks ({report.chunks_embedded} embedded, "
+        f"{plural(report.chunks, 'chunk')} ({report.chunks_embedded} embedded, "
         f"{report.chunks_reused} reused) in {report.seconds:.1f}s with {report.model_id}"
     )
 
@@ -83,13 +94,24 @@ def inside_roots(hits: list[SearchHit]) -> list[SearchHit]:
     return kept
 
 
-def print_hits(hits: list[SearchHit], query: str) -> None:
+def print_hits(hits: list[SearchHit], query: str, *, color: str = "auto") -> None:
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True)
+    class ShellConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here; a reader that stopped early is not an error (see cli.Commands).
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = ShellConsole(
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=True if color == "always" else None,
+        no_color=color == "never" or None,
+    )
     if not hits:
-        console.print("No results.")
+        note("no results")
         return
     terms = highlight_terms(query)
     for rank, hit in enumerate(hits, start=1):
@@ -114,7 +136,13 @@ def print_hits(hits: list[SearchHit], query: str) -> None:
 def print_status(info: IndexStatus, *, skipped: bool) -> None:
     model = info.model
     click.echo(f"index:     {info.directory}")
-    click.echo(f"roots:     {', '.join(info.roots) or '(none)'}")
+    roots = [
+        f"{root} (last update interrupted; run gte-search index)"
+        if root in info.interrupted
+        else root
+        for root in info.roots
+    ]
+    click.echo(f"roots:     {', '.join(roots) or '(none)'}")
     click.echo(f"files:     {info.files}")
     click.echo(f"chunks:    {info.chunks}")
     click.echo(f"skipped:   {len(info.skipped)} files")
@@ -138,4 +166,5 @@ def status_dict(info: IndexStatus) -> dict[str, object]:
         "dimension": model.dimension if model else None,
         "pooling": model.pooling if model else None,
         "size_bytes": info.size_bytes,
+        "interrupted": info.interrupted,
     }

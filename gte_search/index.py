@@ -16,12 +16,19 @@ from types import TracebackType
 from gte_search import retrieval
 from gte_search.config import VECTOR_INDEX_KINDS
 from gte_search.hits import SearchHit, SearchMode
-from gte_search.indexing import IndexProblem, IndexReport, Update, check_model
+from gte_search.indexing import (
+    IndexInterrupted,
+    IndexProblem,
+    IndexReport,
+    Update,
+    prepare_model,
+)
 from gte_search.lock import IndexBusy, IndexLock
 from gte_search.models import EmbeddingModel
 from gte_search.pipeline import Progress
 from gte_search.query import SearchFilters
 from gte_search.store import IndexModel, SkippedFile, Store, StoreError
+from gte_search.store.filters import root_matches
 from gte_search.triage import IndexOptions
 from gte_search.vector_cache import VECTORS_NAME, VectorCache
 from gte_search.vectors import VectorIndex
@@ -31,6 +38,7 @@ DATABASE_NAME = "index.db"
 __all__ = [
     "DATABASE_NAME",
     "VECTORS_NAME",
+    "IndexInterrupted",
     "IndexLocked",
     "IndexOptions",
     "IndexProblem",
@@ -54,6 +62,7 @@ class IndexStatus:
     skipped: list[SkippedFile]
     model: IndexModel | None
     size_bytes: int
+    interrupted: list[str]  # roots whose last update did not finish
 
 
 class SearchIndex:
@@ -136,25 +145,39 @@ class SearchIndex:
             skipped=self.store.skipped_files(),
             model=self.model,
             size_bytes=size,
+            interrupted=self.store.interrupted_roots(),
         )
 
-    def remove_root(self, root: Path) -> int:
-        """Forget a root with its files, chunks and vectors; returns how many files it held."""
-        if str(root) not in self.store.roots():
-            known = ", ".join(self.store.roots()) or "none"
-            raise IndexProblem(f"{root} is not a root of this index (roots: {known})")
+    def find_root(self, name: str) -> Path:
+        """The root `name` means: its path (absolute or relative to here) or its folder name,
+        as `root:` filters accept."""
+        roots = self.store.roots()
+        matches = [root for root in roots if root_matches(root, (name,))]
+        if len(matches) == 1:
+            return Path(matches[0])
+        known = ", ".join(roots) or "none"
+        if not matches:
+            raise IndexProblem(f"{name} is not a root of this index (roots: {known})")
+        raise IndexProblem(f"{name} names several roots ({', '.join(matches)}); give its path")
+
+    def remove_root(self, name: str | Path) -> tuple[Path, int]:
+        """Forget a root (see `find_root`) with its files, chunks and vectors, and give the
+        space back; returns the root and how many files it held."""
+        root = self.find_root(str(name))
         with self.writing():
             self.cache.load()  # before SQLite changes, as in `update`
             self.cache.invalidate()
             files, chunk_ids = self.store.remove_root(root) or (0, [])
             self.cache.remove(chunk_ids)
             self.cache.save()
-        return files
+            self.store.reclaim_space()
+        return root, files
 
-    def check_model(self, model_id: str, *, rebuild: bool) -> None:
-        """Refuse to mix vectors of two models in one index, unless asked to start over."""
+    def prepare_model(self, model_id: str, *, rebuild: bool) -> None:
+        """Refuse to mix vectors of two models in one index; with `rebuild`, drop every chunk
+        and vector so the next update re-embeds everything."""
         with self.writing():
-            check_model(self.store, self.cache, model_id, rebuild=rebuild)
+            prepare_model(self.store, self.cache, model_id, rebuild=rebuild)
 
     def update(
         self,

@@ -51,6 +51,14 @@ class IndexProblem(Exception):
     """A user-facing problem with an index: missing, unreadable, or built with another model."""
 
 
+class IndexInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an update: what was committed stays, and `report` says how far it got."""
+
+    def __init__(self, report: IndexReport) -> None:
+        super().__init__()
+        self.report = report
+
+
 @dataclass
 class IndexReport:
     model_id: str
@@ -62,6 +70,7 @@ class IndexReport:
     chunks_embedded: int = 0
     chunks_reused: int = 0
     seconds: float = 0.0
+    files_total: int = 0  # walked files, for "N of M" when a run is interrupted
     problems: list[WalkProblem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     # Seconds per stage: walk, parse (read + chunk, overlapped with embedding in a background
@@ -76,6 +85,21 @@ class IndexReport:
     def files_indexed(self) -> int:
         return self.files_added + self.files_changed
 
+    @property
+    def files_done(self) -> int:
+        return self.files_indexed + self.files_unchanged + self.files_skipped
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing was added, changed or removed: the index already matched the files."""
+        return not (self.files_indexed or self.files_removed or self.chunks_embedded)
+
+
+@dataclass(frozen=True)
+class _WalkedRoot:
+    root: Path
+    found: list[WalkedFile | WalkProblem]
+
 
 @dataclass(frozen=True)
 class ModelChoice:
@@ -84,29 +108,29 @@ class ModelChoice:
     named_by_user: bool
 
 
-def choose_model(
-    current: IndexModel | None, requested: str | None, *, rebuild: bool
-) -> ModelChoice:
+def choose_model(current: IndexModel | None, requested: str | None) -> ModelChoice:
     """The model an update embeds with: the one asked for, else the index's own (re-indexing
-    keeps it), else the default. The CLI and the TUI both choose here."""
-    if requested is None and current is not None and not rebuild:
+    and rebuilding keep it), else the default. The CLI and the TUI both choose here."""
+    if requested is None and current is not None:
         return ModelChoice(current.model_id, named_by_user=True)
     return ModelChoice(requested or DEFAULT_MODEL, named_by_user=requested is not None)
 
 
-def check_model(store: Store, cache: VectorCache, model_id: str, *, rebuild: bool) -> None:
-    """Refuse to mix vectors of two models in one index, unless asked to start over."""
+def prepare_model(store: Store, cache: VectorCache, model_id: str, *, rebuild: bool) -> None:
+    """Refuse to mix vectors of two models in one index. With `rebuild`, start over: every
+    chunk and vector is dropped (the roots and settings stay), so the next update re-embeds
+    everything, with `model_id`."""
     current = store.model()
-    if current is None or current.model_id == model_id:
+    if rebuild:
+        cache.invalidate()
+        store.clear_content()
+        cache.forget()
         return
-    if not rebuild:
+    if current is not None and current.model_id != model_id:
         raise IndexProblem(
             f"this index was built with {current.model_id}, not {model_id}; "
             "rerun with --rebuild to re-embed everything with the new model"
         )
-    cache.invalidate()
-    store.clear()
-    cache.forget()
 
 
 @dataclass
@@ -146,7 +170,17 @@ class Update:
         )
 
     def run(self, roots: Sequence[Path], vector_kind: str | None) -> IndexReport:
+        try:
+            return self._run(roots, vector_kind)
+        except KeyboardInterrupt:
+            raise IndexInterrupted(self.report) from None
+
+    def _run(self, roots: Sequence[Path], vector_kind: str | None) -> IndexReport:
         started = time.perf_counter()
+        # Every argument is checked, and every root walked, before anything is changed: a run
+        # that fails on its arguments leaves the index as it was, FAISS file included.
+        planned, absorbed = self._plan_roots(roots)
+        walked = [w for w in (self._walk(root) for root in planned) if w is not None]
         current = self.store.model()
         if current is None:
             embedder = self.embedder
@@ -158,7 +192,7 @@ class Update:
             raise IndexProblem(f"this index was built with {current.model_id}")
         if vector_kind is not None:
             self.store.set_meta("faiss", vector_kind)
-        known_roots = set(self.store.roots())
+        known_roots = set(self.store.roots()) - {str(root) for root in absorbed}
         # An index chunked by an earlier chunker is re-chunked whole; unchanged texts keep
         # their vectors, so this costs reading and chunking, little embedding.
         self.rechunk = bool(known_roots) and self.store.get_meta("chunker") != CHUNKER_VERSION
@@ -167,24 +201,50 @@ class Update:
         with self.timer("faiss"):
             self.report.notices += self.cache.load()
             self.cache.invalidate()
-        for root in roots:
-            self._update_root(root.resolve())
-        if known_roots <= {str(root.resolve()) for root in roots}:
+        for nested in absorbed:
+            _, removed = self.store.remove_root(nested) or (0, [])
+            self.cache.remove(removed)
+        for walked_root in walked:
+            self.store.mark_interrupted(walked_root.root, True)
+            self._update_root(walked_root)
+            self.store.mark_interrupted(walked_root.root, False)
+        if known_roots <= {str(w.root) for w in walked}:
             self.store.set_meta("chunker", CHUNKER_VERSION)
         with self.timer("faiss"):
             self.cache.save()
         self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _update_root(self, root: Path) -> None:
-        report = self.report
+    def _plan_roots(self, requested: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+        """The roots to update, and the known roots that a new, enclosing root absorbs. A
+        folder inside a known root updates that root: one file, one root, one hit."""
+        known = [Path(root) for root in self.store.roots()]
+        planned: list[Path] = []
+        absorbed: list[Path] = []
+        for path in (p.resolve() for p in requested):
+            enclosing = next((r for r in known if path != r and path.is_relative_to(r)), None)
+            if enclosing is not None:
+                self.report.notices.append(
+                    f"{path} lies inside the indexed root {enclosing}; updating that root"
+                )
+                path = enclosing
+            nested = [r for r in known if r != path and r.is_relative_to(path)]
+            for root in nested:
+                self.report.notices.append(f"the indexed root {root} becomes part of {path}")
+            absorbed += [r for r in nested if r not in absorbed]
+            if path not in planned:
+                planned.append(path)
+        return planned, absorbed
+
+    def _walk(self, root: Path) -> _WalkedRoot | None:
+        """Walk a root; None for a known root that is gone (reported, kept)."""
         if not root.is_dir():
             if str(root) not in self.store.roots():
                 raise IndexProblem(f"{root} is not a directory")
             # A known root that is gone (an unmounted disk?) is kept: report it, go on.
             reason = f"root is missing; drop it with: gte-search remove {root}"
-            report.problems.append(WalkProblem(str(root), reason))
-            return
+            self.report.problems.append(WalkProblem(str(root), reason))
+            return None
         with self.timer("walk"):
             found = [
                 _storable(item)
@@ -194,9 +254,17 @@ class Update:
                     excluded_paths=(self.excluded,),
                 )
             ]
-        files = [item for item in found if isinstance(item, WalkedFile)]
-        if not files and str(root) not in self.store.roots():
+        if str(root) not in self.store.roots() and not any(
+            isinstance(item, WalkedFile) for item in found
+        ):
             raise IndexProblem(f"{root} holds no files to index")
+        return _WalkedRoot(root, found)
+
+    def _update_root(self, walked: _WalkedRoot) -> None:
+        report = self.report
+        root, found = walked.root, walked.found
+        files = [item for item in found if isinstance(item, WalkedFile)]
+        report.files_total += len(files)
         root_id = self.store.add_root(root)
         known = self.store.file_states(root_id)
         for problem in (item for item in found if isinstance(item, WalkProblem)):

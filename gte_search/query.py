@@ -87,6 +87,7 @@ def make_filters(
     kind: str | None = None,
     roots: tuple[str, ...] = (),
 ) -> SearchFilters:
+    kind = kind.lower() if kind is not None else None
     if kind is not None and kind not in CHUNK_KINDS:
         raise QueryError(f"kind must be one of {', '.join(CHUNK_KINDS)}, not {kind!r}")
     return SearchFilters(tuple(normalise_language(x) for x in languages), paths, kind, roots)

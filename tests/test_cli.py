@@ -142,7 +142,7 @@ def test_reindexing_with_another_model_needs_rebuild(
     assert code == 0 and "Indexed 2 files" in out
     # Without --model, re-indexing keeps using the index's own model.
     code, out, _ = run_cli("index", str(small_repo), "--index", str(indexed))
-    assert code == 0 and "2 unchanged" in out and str(other.resolve()) in out
+    assert code == 0 and "2 files unchanged" in out and str(other.resolve()) in out
 
 
 def test_search_modes(indexed: Path, tiny_model: Path) -> None:

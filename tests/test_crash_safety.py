@@ -266,7 +266,7 @@ def test_second_indexer_exits_2_naming_the_holder(
         code, _, err = run_cli(*args, "--index", str(indexed.directory))
         assert code == 2 and f"process {os.getpid()}" in err and "--wait" in err
         with pytest.raises(IndexLocked):
-            indexed.remove_root(small_repo.resolve())
+            indexed.remove_root(small_repo)
     finally:
         holder.release()
 
@@ -282,7 +282,7 @@ def test_wait_waits_for_the_holder(
     code, out, err = run_cli(*args, "--index", str(indexed.directory))
     assert code == 0, err
     assert "waiting for process" in err and time.perf_counter() - started >= 0.4
-    assert "2 unchanged" in out
+    assert "2 files unchanged" in out
 
 
 def test_a_stale_lock_from_a_dead_process_is_taken_over(

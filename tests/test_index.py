@@ -94,9 +94,10 @@ def test_another_model_is_refused_unless_rebuilding(
     index.update([small_repo], embedder)
     other = resolve_model(str(minilm_dir), named_by_user=True)
     with pytest.raises(IndexProblem, match="--rebuild"):
-        index.check_model(other.model_id, rebuild=False)
-    index.check_model(other.model_id, rebuild=True)
+        index.prepare_model(other.model_id, rebuild=False)
+    index.prepare_model(other.model_id, rebuild=True)
     assert index.model is None and index.store.counts().chunks == 0
+    assert index.roots() == [small_repo.resolve()]  # a rebuild keeps the roots
 
 
 def test_empty_directory_is_a_user_error(tmp_path: Path, embedder: Embedder) -> None:

@@ -5,6 +5,7 @@ Every SQL statement of gte-search lives in this package.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -102,15 +103,28 @@ class Store:
             self.db.execute("DELETE FROM meta WHERE key != 'schema_version'")
 
     def clear_content(self) -> None:
-        """Drop every file, chunk and vector, keeping the roots, the model and the settings
-        (a rebuild re-embeds everything with the same model)."""
+        """Drop every file, chunk and vector and the model, keeping the roots and the
+        settings: a rebuild re-embeds everything, with the model it is given."""
         with self.db.atomic():
             for table in ("vectors", "chunks", "files"):
                 self.db.execute(f"DELETE FROM {table}")
+            for key in ("model_id", "dimension", "pooling", "chunker"):
+                self.db.execute("DELETE FROM meta WHERE key = ?", [key])
 
     def reclaim_space(self) -> None:
         """Give the pages of deleted rows back to the file system."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
+
+    def mark_interrupted(self, root: Path, running: bool) -> None:
+        """Remember a root whose update has started and not finished: a run that is
+        interrupted or killed leaves the mark, and `status` shows it."""
+        marked = set(self.interrupted_roots())
+        marked = marked | {str(root)} if running else marked - {str(root)}
+        self.set_meta("interrupted_roots", json.dumps(sorted(marked)))
+
+    def interrupted_roots(self) -> list[str]:
+        return list(json.loads(self.get_meta("interrupted_roots") or "[]"))
 
     # roots and files
 

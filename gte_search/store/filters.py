@@ -19,7 +19,7 @@ import numpy as np
 import pathspec
 import sqlite_utils
 
-from gte_search.query import SearchFilters
+from gte_search.query import QueryError, SearchFilters
 
 
 def root_matches(root: str, names: tuple[str, ...]) -> bool:
@@ -41,19 +41,48 @@ def _path_matches(spec: pathspec.GitIgnoreSpec, root: str, path: str, cwd: str) 
     )
 
 
+def _check_names(db: sqlite_utils.Database, filters: SearchFilters) -> None:
+    """A root or language that is not in the index is a mistake worth saying, as `rg -t`
+    does, not an empty result."""
+    roots = [row[0] for row in db.execute("SELECT path FROM roots ORDER BY path")]
+    for name in filters.roots:
+        if not any(root_matches(root, (name,)) for root in roots):
+            known = ", ".join(f"{Path(r).name} ({r})" for r in roots) or "none"
+            raise QueryError(f"root:{name} is not a root of this index; roots: {known}")
+    if filters.languages:
+        rows = db.execute("SELECT DISTINCT language FROM chunks WHERE language IS NOT NULL")
+        languages = sorted(row[0] for row in rows)
+        for name in filters.languages:
+            if name not in languages:
+                raise QueryError(
+                    f"lang:{name} matches no indexed file; languages: {', '.join(languages)}"
+                )
+
+
 def matching_chunk_ids(db: sqlite_utils.Database, filters: SearchFilters) -> np.ndarray:
-    """Ids of the chunks that pass `filters` (paths and roots judged once per file)."""
+    """Ids of the chunks that pass `filters` (paths and roots judged once per file).
+    Raises `QueryError` for a root or language the index does not have, or a path glob
+    that matches none of its files."""
+    _check_names(db, filters)
     spec = pathspec.GitIgnoreSpec.from_lines(filters.paths) if filters.paths else None
     cwd = os.getcwd()
-    files = [
-        file_id
-        for file_id, path, root in db.execute(
-            "SELECT f.id, f.path, r.path FROM files f JOIN roots r ON r.id = f.root_id "
-            "WHERE f.skip_reason IS NULL"
+    files = []
+    path_matched = False
+    for file_id, path, root in db.execute(
+        "SELECT f.id, f.path, r.path FROM files f JOIN roots r ON r.id = f.root_id "
+        "WHERE f.skip_reason IS NULL"
+    ):
+        if spec is not None and not _path_matches(spec, root, path, cwd):
+            continue
+        path_matched = True
+        if root_matches(root, filters.roots):
+            files.append(file_id)
+    if spec is not None and not path_matched:
+        globs = " ".join(f"path:{glob}" for glob in filters.paths)
+        raise QueryError(
+            f"{globs} matches no indexed file (globs match paths relative to a root, to the "
+            "current directory, or absolute)"
         )
-        if root_matches(root, filters.roots)
-        and (spec is None or _path_matches(spec, root, path, cwd))
-    ]
     if not files:
         return np.empty(0, dtype=np.int64)
     conditions, params = [], []

@@ -95,6 +95,6 @@ def reindex(
     with `model` (the default model, allowed to fall back, when None)."""
     with SearchIndex.open(index_dir, create=True) as index:
         # `model` only names the model of a new index; an existing one keeps its own.
-        choice = choose_model(index.model, None if index.model else model, rebuild=False)
+        choice = choose_model(index.model, None if index.model else model)
         embedder = loader(choice.model_id, choice.named_by_user)
         return index.update(list(roots), embedder, progress)
