@@ -63,7 +63,10 @@ def test_filters_apply_before_the_top_k_cut(filtered_index: tuple[SearchIndex, E
     assert len(docs) == 3 and {h.kind for h in docs} == {"doc"}
     by_root = index.search("return", embedder, k=3, filters=make_filters(roots=("repo",)))
     assert len(by_root) == 3
-    assert index.search("return", embedder, k=3, filters=make_filters(roots=("other",))) == []
+    with pytest.raises(QueryError, match="root:other is not a root of this index; roots: repo"):
+        index.search("return", embedder, k=3, filters=make_filters(roots=("other",)))
+    with pytest.raises(QueryError, match="path:nowhere/[*] matches no indexed file"):
+        index.search("return", embedder, k=3, filters=make_filters(paths=("nowhere/*",)))
 
 
 @pytest.mark.parametrize("mode", ["lexical", "hybrid"])
@@ -78,5 +81,5 @@ def test_filters_apply_before_the_cut_in_every_mode(
     assert len(found) == 12 and {h.path for h in found} == {"src/a.py", "src/b.py"}
     docs = index.search("paragraph", embedder, k=3, filters=make_filters(kind="doc"), mode=mode)
     assert len(docs) == 3 and {h.kind for h in docs} == {"doc"}
-    none = make_filters(roots=("other",))
-    assert index.search("return", embedder, k=3, filters=none, mode=mode) == []
+    with pytest.raises(QueryError, match="root:other is not a root"):
+        index.search("return", embedder, k=3, filters=make_filters(roots=("other",)), mode=mode)
