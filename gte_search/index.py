@@ -7,7 +7,7 @@ pipeline), `vector_cache` (FAISS as a cache of SQLite), `retrieval` and `rank` (
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,13 +214,16 @@ class SearchIndex:
         filters: SearchFilters | None = None,
         *,
         mode: SearchMode = "hybrid",
+        signals: Collection[str] | None = None,
     ) -> list[SearchHit]:
         """The k best chunks for `query` (plain text: parse query syntax with
         `gte_search.query.parse_query` first) that pass `filters`.
 
         `mode` is "semantic" (cosine similarity of GTE vectors), "lexical" (FTS5 bm25 over
         code-aware tokens; needs no embedder) or "hybrid" (both, fused by `gte_search.rank`).
+        `signals` names the ranking signals hybrid search applies after fusion (default: all
+        of `gte_search.rank.RANKING_SIGNALS`; `()` for plain fusion).
         """
         return retrieval.search(
-            self.store, lambda: self.cache.index, embedder, query, k, filters, mode
+            self.store, lambda: self.cache.index, embedder, query, k, filters, mode, signals
         )

@@ -7,7 +7,7 @@ it appears in, rank counted from 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
 from gte_search.lexical import named_symbols
@@ -18,6 +18,10 @@ RRF_K = 60
 # A chunk whose symbol the query names exactly gets what ranking first in both lists gives,
 # so it lands above every chunk that is not named.
 SYMBOL_BOOST = 2.0 / (RRF_K + 1)
+
+# The signals hybrid search applies after fusion, each by name so that a benchmark can switch
+# one off (`search(..., signals=...)`); `()` is plain fusion.
+RANKING_SIGNALS: tuple[str, ...] = ("definitions",)
 
 
 def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
@@ -58,10 +62,13 @@ def fuse_by_definition(
 
 
 def rank_hybrid(
-    query: str, rankings: Sequence[Sequence[tuple[int, float]]], stored: dict[int, StoredChunk]
+    query: str,
+    rankings: Sequence[Sequence[tuple[int, float]]],
+    stored: dict[int, StoredChunk],
+    signals: Collection[str] = RANKING_SIGNALS,
 ) -> list[tuple[int, float]]:
-    """Fuse best-first (chunk id, score) rankings by definition, lift the chunks the query
-    names, and return (chunk id, fused score) best first."""
+    """Fuse best-first (chunk id, score) rankings by definition, apply the named ranking
+    `signals`, and return (chunk id, fused score) best first."""
 
     def definition_of(chunk_id: int) -> Hashable:
         found = stored.get(chunk_id)
@@ -70,7 +77,7 @@ def rank_hybrid(
         return (found.root, found.chunk.path, found.chunk.symbol)
 
     fused = fuse_by_definition([[i for i, _ in r] for r in rankings], definition_of)
-    names = named_symbols(query)
+    names = named_symbols(query) if "definitions" in signals else []
     for chunk_id, found in stored.items():
         if found.chunk.kind == "code" and names_symbol(found.chunk.symbol, names):
             fused[chunk_id] += SYMBOL_BOOST

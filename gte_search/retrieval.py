@@ -3,7 +3,7 @@ that turns them into hits in each mode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from gte_search.hits import SEARCH_MODES, SearchHit, SearchMode
 from gte_search.lexical import match_expression
 from gte_search.models import EmbeddingModel
 from gte_search.query import SearchFilters
-from gte_search.rank import rank_hybrid, without_overlaps
+from gte_search.rank import RANKING_SIGNALS, rank_hybrid, without_overlaps
 from gte_search.store import Store, StoredChunk
 from gte_search.vectors import VectorIndex
 
@@ -40,6 +40,7 @@ def search(
     k: int,
     filters: SearchFilters | None,
     mode: SearchMode,
+    signals: Collection[str] | None = None,
 ) -> list[SearchHit]:
     """The k best chunks for `query` that pass `filters` (see `SearchIndex.search`)."""
     if mode not in SEARCH_MODES:
@@ -58,7 +59,11 @@ def search(
     semantic = semantic_candidates(vectors(), query_vector, depth, allowed)
     lexical = lexical_candidates(store, query, depth, allowed)
     stored = store.chunks_by_id(list({i for i, _ in semantic} | {i for i, _ in lexical}))
-    ranked = rank_hybrid(query, [semantic, lexical], stored)
+    chosen = RANKING_SIGNALS if signals is None else signals
+    unknown = set(chosen) - set(RANKING_SIGNALS)
+    if unknown:
+        raise ValueError(f"unknown ranking signals {sorted(unknown)}; known: {RANKING_SIGNALS}")
+    ranked = rank_hybrid(query, [semantic, lexical], stored, chosen)
     return without_overlaps(_hits(store, ranked, stored))[:k]
 
 
