@@ -15,6 +15,7 @@ delete into its FTS table, calling `lexical_text` to rewrite the text
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from itertools import pairwise
 
 _NAME = re.compile(r"[A-Za-z0-9_$]+")
@@ -76,6 +77,15 @@ def named_symbols(query: str) -> list[str]:
     if len(words) == 1:
         return words
     return [word for word in words if _IDENTIFIER_SHAPE.search(word)]
+
+
+def names_symbol(symbol: str | None, names: Sequence[str]) -> bool:
+    """Whether a chunk's symbol is one the query names exactly: the whole qualified name
+    (`Client.send`) or its last part (`send`), case-sensitive, since `Open` the function is
+    not `open` the verb."""
+    if not symbol or not names:
+        return False
+    return symbol in names or symbol.rsplit(".", 1)[-1] in names
 
 
 # An underscore or dot inside, or an upper-case letter after a lower-case one or before one.

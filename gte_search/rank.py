@@ -10,31 +10,42 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
-from gte_search.lexical import named_symbols
+from gte_search.signals import (
+    DEFINITION_BOOST,
+    DEMOTION_FACTOR,
+    QueryIntent,
+    definition_boosts,
+    demoted,
+    diversify,
+    fusion_weights,
+    path_boosts,
+)
 from gte_search.store import StoredChunk
 
 # The constant from the RRF paper: it damps the difference between the very first ranks.
 RRF_K = 60
-# A chunk whose symbol the query names exactly gets what ranking first in both lists gives,
-# so it lands above every chunk that is not named.
-SYMBOL_BOOST = 2.0 / (RRF_K + 1)
-
-# The signals hybrid search applies after fusion, each by name so that a benchmark can switch
-# one off (`search(..., signals=...)`); `()` is plain fusion.
-RANKING_SIGNALS: tuple[str, ...] = ("definitions",)
+# The signals hybrid search applies after fusion (`gte_search.signals`), each by name so that
+# a benchmark can switch one off (`search(..., signals=...)`); `()` is plain fusion.
+RANKING_SIGNALS: tuple[str, ...] = ("shape", "definitions", "paths", "demotion", "diversity")
 
 
-def reciprocal_rank_fusion(rankings: Iterable[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
-    """Chunk id → fused score, over any number of best-first rankings of chunk ids."""
+def reciprocal_rank_fusion(
+    rankings: Iterable[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K
+) -> dict[int, float]:
+    """Chunk id → fused score, over any number of best-first rankings of chunk ids, each
+    counted with its weight (default 1)."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for position, ranking in enumerate(rankings):
+        weight = 1.0 if weights is None else weights[position]
         for rank, chunk_id in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank)
     return fused
 
 
 def fuse_by_definition(
-    rankings: Sequence[Sequence[int]], definition_of: Callable[[int], Hashable]
+    rankings: Sequence[Sequence[int]],
+    definition_of: Callable[[int], Hashable],
+    weights: Sequence[float] | None = None,
 ) -> dict[int, float]:
     """RRF where a definition cut into several chunks counts as one: its best rank in each
     ranking is what it scores, and that score goes to its best chunk. Without this, one
@@ -43,7 +54,8 @@ def fuse_by_definition(
 
     The other pieces keep their own fused score, so they follow without flooding the top.
     """
-    own = reciprocal_rank_fusion(rankings)
+    weights = weights or [1.0] * len(rankings)
+    own = reciprocal_rank_fusion(rankings, weights)
     best_ranks: dict[Hashable, list[int]] = {}
     for position, ranking in enumerate(rankings):
         for rank, chunk_id in enumerate(ranking, start=1):
@@ -57,18 +69,25 @@ def fuse_by_definition(
             leaders[key] = chunk_id
     fused = dict(own)
     for key, chunk_id in leaders.items():
-        fused[chunk_id] = sum(1.0 / (RRF_K + rank) for rank in best_ranks[key] if rank)
+        fused[chunk_id] = sum(
+            weight / (RRF_K + rank)
+            for weight, rank in zip(weights, best_ranks[key], strict=True)
+            if rank
+        )
     return fused
 
 
 def rank_hybrid(
     query: str,
-    rankings: Sequence[Sequence[tuple[int, float]]],
+    rankings: tuple[Sequence[tuple[int, float]], Sequence[tuple[int, float]]],
     stored: dict[int, StoredChunk],
     signals: Collection[str] = RANKING_SIGNALS,
+    path_filters: Sequence[str] = (),
 ) -> list[tuple[int, float]]:
-    """Fuse best-first (chunk id, score) rankings by definition, apply the named ranking
-    `signals`, and return (chunk id, fused score) best first."""
+    """Fuse the (semantic, lexical) best-first (chunk id, score) rankings by definition,
+    apply the named ranking `signals`, and return (chunk id, score) best first. `stored`
+    holds every candidate, including any found only by their symbol."""
+    intent = QueryIntent.of(query, path_filters)
 
     def definition_of(chunk_id: int) -> Hashable:
         found = stored.get(chunk_id)
@@ -76,21 +95,23 @@ def rank_hybrid(
             return chunk_id
         return (found.root, found.chunk.path, found.chunk.symbol)
 
-    fused = fuse_by_definition([[i for i, _ in r] for r in rankings], definition_of)
-    names = named_symbols(query) if "definitions" in signals else []
-    for chunk_id, found in stored.items():
-        if found.chunk.kind == "code" and names_symbol(found.chunk.symbol, names):
-            fused[chunk_id] += SYMBOL_BOOST
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
-
-
-def names_symbol(symbol: str | None, names: Sequence[str]) -> bool:
-    """Whether a chunk's symbol is one the query names exactly: the whole qualified name
-    (`Client.send`) or its last part (`send`), case-sensitive, since `Open` the function is
-    not `open` the verb."""
-    if not symbol or not names:
-        return False
-    return symbol in names or symbol.rsplit(".", 1)[-1] in names
+    weights = fusion_weights(intent) if "shape" in signals else (1.0, 1.0)
+    fused = fuse_by_definition([[i for i, _ in r] for r in rankings], definition_of, weights)
+    boosts = [
+        *([definition_boosts(intent, stored)] if "definitions" in signals else []),
+        *([path_boosts(intent, stored)] if "paths" in signals else []),
+    ]
+    for found_boosts in boosts:
+        for chunk_id, boost in found_boosts.items():
+            if chunk_id in fused or boost >= DEFINITION_BOOST:
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + boost
+    if "demotion" in signals:
+        for chunk_id in fused:
+            found = stored.get(chunk_id)
+            if found is not None and demoted(intent, found):
+                fused[chunk_id] *= DEMOTION_FACTOR
+    ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    return diversify(ranked, stored) if "diversity" in signals else ranked
 
 
 class Placed(Protocol):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 import numpy as np
 
 from gte_search.hits import SEARCH_MODES, SearchHit, SearchMode
-from gte_search.lexical import match_expression
+from gte_search.lexical import match_expression, named_symbols
 from gte_search.models import EmbeddingModel
 from gte_search.query import SearchFilters
 from gte_search.rank import RANKING_SIGNALS, rank_hybrid, without_overlaps
@@ -17,6 +17,9 @@ from gte_search.vectors import VectorIndex
 
 # How deep each ranking goes before hybrid search fuses them (at least 2k).
 FUSION_DEPTH = 80
+# How many definitions of a named symbol join the candidates (overloads, same name in
+# several modules).
+SYMBOL_CANDIDATES = 20
 
 Ranking = list[tuple[int, float]]  # (chunk id, score), best first
 
@@ -30,6 +33,15 @@ def semantic_candidates(
     vectors: VectorIndex, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None
 ) -> Ranking:
     return vectors.search(query_vector, depth, allowed)
+
+
+def symbol_candidates(store: Store, query: str, allowed: np.ndarray | None) -> list[int]:
+    """Chunks defining a symbol the query names, wherever the two lists put them: a name
+    mentioned in many doc paragraphs can push its own definition out of both."""
+    names = named_symbols(query)
+    if not names:
+        return []
+    return store.search_symbols(names, SYMBOL_CANDIDATES, allowed)
 
 
 def search(
@@ -58,12 +70,16 @@ def search(
     depth = max(FUSION_DEPTH, 2 * k)
     semantic = semantic_candidates(vectors(), query_vector, depth, allowed)
     lexical = lexical_candidates(store, query, depth, allowed)
-    stored = store.chunks_by_id(list({i for i, _ in semantic} | {i for i, _ in lexical}))
     chosen = RANKING_SIGNALS if signals is None else signals
     unknown = set(chosen) - set(RANKING_SIGNALS)
     if unknown:
         raise ValueError(f"unknown ranking signals {sorted(unknown)}; known: {RANKING_SIGNALS}")
-    ranked = rank_hybrid(query, [semantic, lexical], stored, chosen)
+    ids = {i for i, _ in semantic} | {i for i, _ in lexical}
+    if "definitions" in chosen:
+        ids |= set(symbol_candidates(store, query, allowed))
+    stored = store.chunks_by_id(sorted(ids))
+    path_filters = filters.paths if filters else ()
+    ranked = rank_hybrid(query, (semantic, lexical), stored, chosen, path_filters)
     return without_overlaps(_hits(store, ranked, stored))[:k]
 
 

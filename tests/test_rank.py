@@ -9,11 +9,11 @@ import pytest
 
 from gte_search.embed import Embedder
 from gte_search.index import SearchIndex
+from gte_search.lexical import names_symbol
 from gte_search.models import resolve_model
 from gte_search.rank import (
     RRF_K,
     fuse_by_definition,
-    names_symbol,
     reciprocal_rank_fusion,
     without_overlaps,
 )

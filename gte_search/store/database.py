@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from gte_search.lexical import name_terms, names_symbol
 from gte_search.query import SearchFilters
 from gte_search.store import schema
 from gte_search.store.filters import matching_chunk_ids
@@ -346,6 +347,30 @@ class Store:
         for chunk_id, rank in rows:
             if keep is None or chunk_id in keep:
                 found.append((int(chunk_id), -float(rank)))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def search_symbols(
+        self, names: Sequence[str], limit: int, allowed: Iterable[int] | None = None
+    ) -> list[int]:
+        """Ids of up to `limit` code chunks whose symbol is one of `names` exactly (the whole
+        qualified name or its last part), found through the symbol column of the lexical
+        index and checked exactly here."""
+        terms = {name_terms(name.rsplit(".", 1)[-1])[0] for name in names if name_terms(name)}
+        if not terms or limit <= 0:
+            return []
+        keep = None if allowed is None else {int(i) for i in allowed}
+        match = " OR ".join(f'symbol : "{term}"' for term in sorted(terms))
+        rows = self.db.execute(
+            f"SELECT c.id, c.symbol FROM {schema.FTS_TABLE} f JOIN chunks c ON c.id = f.rowid "
+            f"WHERE {schema.FTS_TABLE} MATCH ? AND c.kind = 'code' ORDER BY c.id",
+            [match],
+        )
+        found = []
+        for chunk_id, symbol in rows:
+            if (keep is None or chunk_id in keep) and names_symbol(symbol, names):
+                found.append(int(chunk_id))
                 if len(found) >= limit:
                     break
         return found

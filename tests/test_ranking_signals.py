@@ -1,0 +1,156 @@
+"""Each ranking signal, on a case a user would recognise, with the real MiniLM weights: the
+result with the signal on, and (so the test can fail) what plain fusion does instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gte_search.embed import Embedder
+from gte_search.hits import SearchHit
+from gte_search.index import SearchIndex
+from gte_search.models import resolve_model
+from gte_search.query import make_filters
+from gte_search.rank import RANKING_SIGNALS
+
+RETRY = '''\
+import time
+
+
+def schedule_retry(request, attempt):
+    """Schedule the next retry of a failed HTTP request after an exponential backoff."""
+    delay = 2 ** attempt
+    time.sleep(delay)
+    return request.send()
+'''
+
+RETRY_TESTS = "\n\n".join(
+    f'''def test_retry_is_scheduled_{n}():
+    """Retries of HTTP requests are scheduled: retry {n} is scheduled after a backoff."""
+    request = FakeRequest()
+    assert schedule_retry(request, {n}) is request.sent
+    assert request.retries_scheduled == {n}'''
+    for n in range(1, 5)
+)
+
+EXTRACT_DOC = "# Extractors\n\n" + "\n\n".join(
+    f"## Extractor {n}\n\nAn extractor takes the request apart: extractor number {n} reads "
+    f"part {n} of the request, and extractors can be combined in a handler."
+    for n in range(1, 7)
+)
+
+RESPONSE = """\
+/// Anything a handler returns must implement IntoResponse to become an HTTP response.
+pub trait IntoResponse {
+    fn into_response(self) -> Response;
+}
+"""
+
+RESPONSE_DOC = "# Responses\n\n" + "\n\n".join(
+    f"Handlers return IntoResponse types. IntoResponse example {n}: a String is IntoResponse, "
+    f"and so is a tuple of IntoResponse parts."
+    for n in range(1, 8)
+)
+
+ROUTER_EXTRACT = """\
+/// Pulls the path parameters out of the request URI.
+pub struct Path<T>(pub T);
+
+/// Pulls the query string out of the request URI.
+pub struct Query<T>(pub T);
+"""
+
+LIB = """\
+pub mod response;
+pub use crate::response::IntoResponse;
+"""
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Iterator[SearchIndex]:
+    root = tmp_path_factory.mktemp("signals") / "web"
+    files = {
+        "src/retry.py": RETRY,
+        "tests/test_retry.py": RETRY_TESTS,
+        "docs/handlers.md": EXTRACT_DOC,
+        "src/extract/mod.rs": ROUTER_EXTRACT,
+        "src/response.rs": RESPONSE,
+        "docs/responses.md": RESPONSE_DOC,
+        "src/lib.rs": LIB,
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    with SearchIndex.open(root.parent / "index", create=True) as index:
+        index.update([root], _embedder(minilm_dir))
+        yield index
+
+
+def _embedder(minilm_dir: Path) -> Embedder:
+    return Embedder(resolve_model(str(minilm_dir), named_by_user=True))
+
+
+def _search(
+    index: SearchIndex, minilm_dir: Path, query: str, signals: tuple[str, ...] | None = None, **kw
+) -> list[SearchHit]:
+    filters = make_filters(**kw) if kw else None
+    return index.search(query, _embedder(minilm_dir), k=10, filters=filters, signals=signals)
+
+
+def _paths(hits: list[SearchHit], n: int) -> list[str]:
+    return [hit.path for hit in hits[:n]]
+
+
+def test_the_function_comes_before_the_tests_that_exercise_it(
+    ranked: SearchIndex, minilm_dir: Path
+) -> None:
+    query = "where are HTTP retries scheduled"
+    plain = _search(ranked, minilm_dir, query, signals=())
+    assert plain[0].path == "tests/test_retry.py"
+    assert _search(ranked, minilm_dir, query)[0].path == "src/retry.py"
+    without = _search(ranked, minilm_dir, query, signals=_all_but("demotion"))
+    assert without[0].path == "tests/test_retry.py"
+
+
+def test_tests_are_not_demoted_when_the_query_asks_for_them(
+    ranked: SearchIndex, minilm_dir: Path
+) -> None:
+    assert _search(ranked, minilm_dir, "tests of retry scheduling")[0].path == "tests/test_retry.py"
+    hits = _search(ranked, minilm_dir, "retry scheduled", paths=("tests/*",))
+    assert hits and {hit.path for hit in hits} == {"tests/test_retry.py"}
+
+
+def test_one_doc_file_takes_at_most_two_of_the_top_five(
+    ranked: SearchIndex, minilm_dir: Path
+) -> None:
+    query = "extractors that take the request apart"
+    plain = _paths(_search(ranked, minilm_dir, query, signals=()), 5)
+    assert plain.count("docs/handlers.md") > 2
+    top = _paths(_search(ranked, minilm_dir, query), 5)
+    assert top.count("docs/handlers.md") <= 2
+    assert "src/extract/mod.rs" in top
+
+
+def test_a_definition_ranks_first_for_its_name(ranked: SearchIndex, minilm_dir: Path) -> None:
+    plain = _search(ranked, minilm_dir, "IntoResponse", signals=())
+    assert plain[0].path == "docs/responses.md"
+    for query in ("IntoResponse", "how does IntoResponse turn a handler result into a response"):
+        hits = _search(ranked, minilm_dir, query)
+        assert (hits[0].path, hits[0].symbol) == ("src/response.rs", "IntoResponse")
+    # The module that re-exports it, where users import it from, follows the definition.
+    assert "src/lib.rs" in _paths(_search(ranked, minilm_dir, "IntoResponse"), 3)
+
+
+def test_a_query_word_naming_a_folder_lifts_its_files(
+    ranked: SearchIndex, minilm_dir: Path
+) -> None:
+    query = "extractors for the URI"
+    with_paths = _paths(_search(ranked, minilm_dir, query), 10)
+    without = _paths(_search(ranked, minilm_dir, query, signals=_all_but("paths")), 10)
+    assert with_paths[0] == "src/extract/mod.rs" != without[0]
+
+
+def _all_but(signal: str) -> tuple[str, ...]:
+    return tuple(s for s in RANKING_SIGNALS if s != signal)
