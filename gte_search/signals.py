@@ -8,6 +8,7 @@ worth 1/61 (`UNIT`). `benchmarks/quality.py` prints the effect of switching each
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Iterable, Sequence
@@ -154,16 +155,22 @@ def demoted(intent: QueryIntent, found: StoredChunk) -> bool:
     return bool(categories(found) - intent.asks_for)
 
 
-def categories(found: StoredChunk) -> set[str]:
+def categories(found: StoredChunk) -> frozenset[str]:
     """The demoted categories a chunk belongs to, by its path (and a Rust `tests` module)."""
-    path = PurePosixPath(found.chunk.path)
+    found_in = _path_categories(found.chunk.path)
+    symbol = found.chunk.symbol or ""
+    if symbol.split(".", 1)[0] in ("tests", "test"):
+        found_in |= {"test"}
+    return found_in
+
+
+@functools.lru_cache(maxsize=65536)
+def _path_categories(path_text: str) -> frozenset[str]:
+    path = PurePosixPath(path_text)
     folders = {folder.lower() for folder in path.parts[:-1]}
     found_in = {c for c, names in _FOLDERS.items() if names & folders}
     found_in |= {c for c, pattern in _FILE_NAMES.items() if pattern.search(path.name)}
-    symbol = found.chunk.symbol or ""
-    if symbol.split(".", 1)[0] in ("tests", "test"):
-        found_in.add("test")
-    return found_in
+    return frozenset(found_in)
 
 
 def diversify(
@@ -211,12 +218,13 @@ def _reexports(found: StoredChunk, names: Sequence[str]) -> bool:
     return False
 
 
-def _path_words(path: str) -> set[str]:
+@functools.lru_cache(maxsize=65536)
+def _path_words(path: str) -> frozenset[str]:
     pure = PurePosixPath(path)
     pieces = [*pure.parts[:-1], pure.name.split(".", 1)[0]]
     words = {"".join(identifier_parts(p)) for p in pieces}
     words |= {part for p in pieces for part in identifier_parts(p)}
-    return {w for w in words if len(w) >= 3}
+    return frozenset(w for w in words if len(w) >= 3)
 
 
 def _same_word(a: str, b: str) -> bool:

@@ -338,10 +338,12 @@ class Store:
             return []
         weights = ", ".join(str(w) for w in LEXICAL_COLUMN_WEIGHTS)
         table = schema.FTS_TABLE
+        # Without a filter SQLite can keep only the best `limit` rows as it scores them.
+        cut = " LIMIT ?" if keep is None else ""
         rows = self.db.execute(
             f"SELECT rowid, bm25({table}, {weights}) AS rank FROM {table} "
-            f"WHERE {table} MATCH ? ORDER BY rank",
-            [match],
+            f"WHERE {table} MATCH ? ORDER BY rank{cut}",
+            [match, limit] if keep is None else [match],
         )
         found: list[tuple[int, float]] = []
         for chunk_id, rank in rows:
