@@ -9,25 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from gte_search import retrieval
 from gte_search.config import VECTOR_INDEX_KINDS
 from gte_search.hits import SearchHit, SearchMode
-from gte_search.indexing import (
-    IndexInterrupted,
-    IndexProblem,
-    IndexReport,
-    Update,
-    prepare_model,
-)
+from gte_search.indexing import Update
 from gte_search.lock import IndexBusy, IndexLock
+from gte_search.model_choice import prepare_model
 from gte_search.models import EmbeddingModel
 from gte_search.pipeline import Progress
 from gte_search.query import SearchFilters
-from gte_search.store import IndexModel, SkippedFile, Store, StoreError
+from gte_search.reports import (
+    IndexInterrupted,
+    IndexLocked,
+    IndexProblem,
+    IndexReport,
+    IndexStatus,
+)
+from gte_search.store import IndexModel, Store, StoreError
 from gte_search.store.filters import root_matches
 from gte_search.triage import IndexOptions
 from gte_search.vector_cache import VECTORS_NAME, VectorCache
@@ -47,22 +48,6 @@ __all__ = [
     "Progress",
     "SearchIndex",
 ]
-
-
-class IndexLocked(IndexProblem):
-    """Another process is updating the index (see `SearchIndex.writing`)."""
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    directory: Path
-    roots: list[str]
-    files: int
-    chunks: int
-    skipped: list[SkippedFile]
-    model: IndexModel | None
-    size_bytes: int
-    interrupted: list[str]  # roots whose last update did not finish
 
 
 class SearchIndex:

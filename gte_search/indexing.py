@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from gte_search.config import DEFAULT_MODEL
 from gte_search.models import EmbeddingModel
 from gte_search.pipeline import Progress, StageTimer, read_ahead
+from gte_search.reports import IndexInterrupted, IndexProblem, IndexReport
 from gte_search.store import FileState, IndexModel, SkipKind, Store
 from gte_search.triage import (
     Changed,
@@ -47,90 +47,10 @@ CHUNK_TOKEN_BUDGET = 512
 READ_AHEAD_FILES = 64
 
 
-class IndexProblem(Exception):
-    """A user-facing problem with an index: missing, unreadable, or built with another model."""
-
-
-class IndexInterrupted(KeyboardInterrupt):
-    """Ctrl-C during an update: what was committed stays, and `report` says how far it got."""
-
-    def __init__(self, report: IndexReport) -> None:
-        super().__init__()
-        self.report = report
-
-
-@dataclass
-class IndexReport:
-    model_id: str
-    files_added: int = 0
-    files_changed: int = 0
-    files_unchanged: int = 0
-    files_removed: int = 0
-    files_skipped: int = 0
-    chunks_embedded: int = 0
-    chunks_reused: int = 0
-    seconds: float = 0.0
-    files_total: int = 0  # walked files, for "N of M" when a run is interrupted
-    problems: list[WalkProblem] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    # Seconds per stage: walk, parse (read + chunk, overlapped with embedding in a background
-    # thread), embed, store (SQLite), faiss (add, remove, save, rebuild).
-    stages: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def chunks(self) -> int:
-        return self.chunks_embedded + self.chunks_reused
-
-    @property
-    def files_indexed(self) -> int:
-        return self.files_added + self.files_changed
-
-    @property
-    def files_done(self) -> int:
-        return self.files_indexed + self.files_unchanged + self.files_skipped
-
-    @property
-    def up_to_date(self) -> bool:
-        """Nothing was added, changed or removed: the index already matched the files."""
-        return not (self.files_indexed or self.files_removed or self.chunks_embedded)
-
-
 @dataclass(frozen=True)
 class _WalkedRoot:
     root: Path
     found: list[WalkedFile | WalkProblem]
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    model_id: str
-    # Only a model the user did not name (the default) may fall back to the bundled one.
-    named_by_user: bool
-
-
-def choose_model(current: IndexModel | None, requested: str | None) -> ModelChoice:
-    """The model an update embeds with: the one asked for, else the index's own (re-indexing
-    and rebuilding keep it), else the default. The CLI and the TUI both choose here."""
-    if requested is None and current is not None:
-        return ModelChoice(current.model_id, named_by_user=True)
-    return ModelChoice(requested or DEFAULT_MODEL, named_by_user=requested is not None)
-
-
-def prepare_model(store: Store, cache: VectorCache, model_id: str, *, rebuild: bool) -> None:
-    """Refuse to mix vectors of two models in one index. With `rebuild`, start over: every
-    chunk and vector is dropped (the roots and settings stay), so the next update re-embeds
-    everything, with `model_id`."""
-    current = store.model()
-    if rebuild:
-        cache.invalidate()
-        store.clear_content()
-        cache.forget()
-        return
-    if current is not None and current.model_id != model_id:
-        raise IndexProblem(
-            f"this index was built with {current.model_id}, not {model_id}; "
-            "rerun with --rebuild to re-embed everything with the new model"
-        )
 
 
 @dataclass

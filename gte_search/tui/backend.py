@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from gte_search.hits import SearchHit
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress, SearchIndex
-from gte_search.indexing import choose_model
+from gte_search.model_choice import choose_model
 from gte_search.query import SearchFilters
 
 if TYPE_CHECKING:

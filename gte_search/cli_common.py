@@ -1,0 +1,93 @@
+"""What every command shares: the errors a user can cause, the common options, opening the
+index and loading the model. Heavy imports stay inside functions so that `--help` never loads
+torch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from gte_search.cli_output import note
+from gte_search.config import INDEX_ENV, default_index_dir
+
+if TYPE_CHECKING:
+    from gte_search.embed import Embedder
+    from gte_search.index import SearchIndex
+    from gte_search.models import ModelSource
+
+# 1: the run finished, but some files could not be read (they are listed on stderr); or,
+# as grep and rg do, a search found nothing.
+EXIT_UNREADABLE = 1
+EXIT_NO_RESULTS = 1
+EXIT_USER_ERROR = 2
+# 128 + SIGINT, the shell's convention for a command stopped with Ctrl-C.
+EXIT_INTERRUPTED = 130
+
+
+class UserError(click.ClickException):
+    """A problem the user can fix: one line on stderr, exit status 2, no traceback."""
+
+    exit_code = EXIT_USER_ERROR
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"gte-search: error: {self.format_message()}", err=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into a `UserError`, never a traceback."""
+    from gte_search.config import SettingError
+    from gte_search.index import IndexProblem
+    from gte_search.models import ModelError
+    from gte_search.query import QueryError
+
+    try:
+        yield
+    except (IndexProblem, ModelError, QueryError, SettingError) as error:
+        raise UserError(str(error)) from error
+    except OSError as error:
+        raise UserError(f"{error.filename or 'file'}: {error.strerror or error}") from error
+
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=INDEX_ENV,
+    show_envvar=True,
+    help="Index directory.  [default: the user data directory]",
+)
+trust_option = click.option(
+    "--trust-remote-code",
+    is_flag=True,
+    help="Allow models that ship their own Python code (Alibaba-NLP gte v1.5).",
+)
+
+
+def open_index(index_dir: Path | None, *, create: bool = False) -> SearchIndex:
+    """Open the index, closed again when the command ends."""
+    from gte_search.index import SearchIndex
+
+    opened = SearchIndex.open(index_dir or default_index_dir(), create=create)
+    click.get_current_context().call_on_close(opened.close)
+    return opened
+
+
+def load_embedder(
+    model: str,
+    *,
+    named_by_user: bool,
+    trust_remote_code: bool,
+    precision: str | None = None,
+) -> Embedder:
+    from gte_search.embed import Embedder
+    from gte_search.models import resolve_model
+
+    source: ModelSource = resolve_model(model, named_by_user=named_by_user)
+    if source.notice:
+        note(source.notice)
+    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)

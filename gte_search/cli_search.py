@@ -1,0 +1,142 @@
+"""`gte-search search` and `gte-search status`: the commands that read the index."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from gte_search.cli_common import (
+    EXIT_NO_RESULTS,
+    UserError,
+    index_option,
+    load_embedder,
+    open_index,
+    trust_option,
+    user_errors,
+)
+from gte_search.cli_output import note
+from gte_search.config import MODE_ENV
+from gte_search.hits import SEARCH_MODES
+from indexer.chunk import CHUNK_KINDS
+
+if TYPE_CHECKING:
+    from gte_search.embed import Embedder
+    from gte_search.hits import SearchHit, SearchMode
+
+
+@click.command()
+@click.argument("words", nargs=-1)
+@click.option("-k", "--top", "k", default=10, show_default=True, help="Number of results.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as a JSON array.")
+@click.option(
+    "--batch",
+    type=click.File("r"),
+    help="Read one query per line from FILE ('-' for stdin); print one JSON array per line.",
+)
+@click.option("--lang", multiple=True, help="Only this language (py, go, markdown, ...).")
+@click.option("--path", "paths", multiple=True, help="Only paths matching this glob.")
+@click.option(
+    "--kind", type=click.Choice(CHUNK_KINDS, case_sensitive=False), help="Only code or only docs."
+)
+@click.option("--root", "roots", multiple=True, help="Only this root (path or folder name).")
+@click.option(
+    "--mode",
+    type=click.Choice(SEARCH_MODES),
+    default="hybrid",
+    envvar=MODE_ENV,
+    show_envvar=True,
+    show_default=True,
+    help="Vectors and keywords fused, vectors only, or keywords only (no model loaded).",
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the results: always (for `less -R`), never, or when printing to a terminal.",
+)
+@trust_option
+@index_option
+def search(
+    words: tuple[str, ...],
+    k: int,
+    as_json: bool,
+    batch: TextIO | None,
+    lang: tuple[str, ...],
+    paths: tuple[str, ...],
+    kind: str | None,
+    roots: tuple[str, ...],
+    mode: SearchMode,
+    color: str,
+    trust_remote_code: bool,
+    index_dir: Path | None,
+) -> None:
+    """Search the index for QUERY (its words, quoted or not), best match first.
+
+    Filters can also be written in the query: lang:go path:internal/** kind:doc root:NAME.
+    Exits 1 when nothing is found (0 with --json, which prints []).
+    """
+    from gte_search.cli_output import inside_roots, print_hits
+    from gte_search.query import make_filters, parse_query
+
+    query = " ".join(words) if words else None
+    if (query is None) == (batch is None):
+        raise UserError("give either a QUERY or --batch FILE")
+    if k < 1:
+        raise UserError("-k must be at least 1")
+
+    with user_errors():
+        flags = make_filters(lang, paths, kind, roots)
+        search_index = open_index(index_dir)
+        model = search_index.model
+        if model is None:
+            raise UserError(
+                f"the index at {search_index.directory} is empty; run: gte-search index PATH"
+            )
+        embedder: Embedder | None = None
+        if mode != "lexical":
+            embedder = load_embedder(
+                model.model_id, named_by_user=True, trust_remote_code=trust_remote_code
+            )
+            for line in search_index.load_vectors():
+                note(line)
+
+        def run_query(text: str) -> list[SearchHit]:
+            parsed = parse_query(text)
+            filters = flags.merged(parsed.filters)
+            return inside_roots(search_index.search(parsed.text, embedder, k, filters, mode=mode))
+
+        if batch is not None:
+            for line in batch:
+                hits = run_query(line.strip())
+                click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits]))
+            return
+        assert query is not None
+        hits = run_query(query)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
+        return
+    print_hits(hits, parse_query(query).text, color=color)
+    if not hits:
+        sys.exit(EXIT_NO_RESULTS)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--skipped", is_flag=True, help="List skipped files and why.")
+@index_option
+def status(as_json: bool, skipped: bool, index_dir: Path | None) -> None:
+    """Show what the index holds."""
+    from gte_search.cli_output import print_status, status_dict
+
+    with user_errors():
+        info = open_index(index_dir).status()
+    if as_json:
+        click.echo(json.dumps(status_dict(info), indent=2))
+    else:
+        print_status(info, skipped=skipped)

@@ -1,0 +1,93 @@
+"""The store's reads for search: chunks by id, filters, the FTS5 query and symbol lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import sqlite_utils
+
+from gte_search.lexical import name_terms, names_symbol
+from gte_search.query import SearchFilters
+from gte_search.store import schema
+from gte_search.store.filters import matching_chunk_ids
+from gte_search.store.records import StoredChunk
+from indexer.chunk import Chunk
+
+# bm25 column weights: a name in the symbol or path says more than a word in the body.
+LEXICAL_COLUMN_WEIGHTS = (4.0, 2.0, 1.0)  # symbol, path, body
+
+
+class SearchReads:
+    """Part of `Store`: the queries a search runs (mixed in so all SQL stays in the package)."""
+
+    db: sqlite_utils.Database
+
+    def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        return self._chunks(f"WHERE c.id IN ({','.join('?' * len(ids))})", list(ids)) if ids else {}
+
+    def all_chunks(self) -> dict[int, StoredChunk]:
+        return self._chunks("", [])
+
+    def _chunks(self, where: str, params: list[object]) -> dict[int, StoredChunk]:
+        rows = self.db.execute(
+            "SELECT c.id, r.path, f.path, c.start_line, c.end_line, c.kind, c.language, "
+            "c.symbol, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
+            f"JOIN roots r ON r.id = f.root_id {where} ORDER BY c.id",
+            params,
+        )
+        return {row[0]: StoredChunk(row[0], row[1], Chunk(row[2], *row[3:])) for row in rows}
+
+    def filtered_chunk_ids(self, filters: SearchFilters) -> np.ndarray:
+        """Ids of the chunks that pass `filters`."""
+        return matching_chunk_ids(self.db, filters)
+
+    def search_lexical(
+        self, match: str, limit: int, allowed: Iterable[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Up to `limit` (chunk id, score) pairs for an FTS5 MATCH expression, best first;
+        the score is the negated bm25, so higher is better. Only ids in `allowed` when given:
+        the filter applies before the cut."""
+        keep = None if allowed is None else {int(i) for i in allowed}
+        if limit <= 0 or (keep is not None and not keep):
+            return []
+        weights = ", ".join(str(w) for w in LEXICAL_COLUMN_WEIGHTS)
+        table = schema.FTS_TABLE
+        # Without a filter SQLite can keep only the best `limit` rows as it scores them.
+        cut = " LIMIT ?" if keep is None else ""
+        rows = self.db.execute(
+            f"SELECT rowid, bm25({table}, {weights}) AS rank FROM {table} "
+            f"WHERE {table} MATCH ? ORDER BY rank{cut}",
+            [match, limit] if keep is None else [match],
+        )
+        found: list[tuple[int, float]] = []
+        for chunk_id, rank in rows:
+            if keep is None or chunk_id in keep:
+                found.append((int(chunk_id), -float(rank)))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def search_symbols(
+        self, names: Sequence[str], limit: int, allowed: Iterable[int] | None = None
+    ) -> list[int]:
+        """Ids of up to `limit` code chunks whose symbol is one of `names` exactly (the whole
+        qualified name or its last part), found through the symbol column of the lexical
+        index and checked exactly here."""
+        terms = {name_terms(name.rsplit(".", 1)[-1])[0] for name in names if name_terms(name)}
+        if not terms or limit <= 0:
+            return []
+        keep = None if allowed is None else {int(i) for i in allowed}
+        match = " OR ".join(f'symbol : "{term}"' for term in sorted(terms))
+        rows = self.db.execute(
+            f"SELECT c.id, c.symbol FROM {schema.FTS_TABLE} f JOIN chunks c ON c.id = f.rowid "
+            f"WHERE {schema.FTS_TABLE} MATCH ? AND c.kind = 'code' ORDER BY c.id",
+            [match],
+        )
+        found = []
+        for chunk_id, symbol in rows:
+            if (keep is None or chunk_id in keep) and names_symbol(symbol, names):
+                found.append(int(chunk_id))
+                if len(found) >= limit:
+                    break
+        return found
