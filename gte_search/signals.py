@@ -228,9 +228,21 @@ def _path_words(path: str) -> frozenset[str]:
 
 
 def _same_word(a: str, b: str) -> bool:
-    """Equal, or one a prefix of the other when both are long enough to be one stem
-    (`extractors` ~ `extract`, `parser` ~ `parse`), which catches plurals and -er/-ing."""
+    """Equal once plural and verb endings are dropped (`retries` ~ `retry`), or one a prefix
+    of the other when both are long enough to be one stem (`extractors` ~ `extract`,
+    `parser` ~ `parse`)."""
     if a == b:
         return True
+    a, b = _stem(a), _stem(b)
     short, long = sorted((a, b), key=len)
-    return len(short) >= 5 and long.startswith(short)
+    return short == long or (len(short) >= 5 and long.startswith(short))
+
+
+_ENDINGS = (("ies", "y"), ("ing", ""), ("ers", ""), ("er", ""), ("ed", ""), ("es", ""), ("s", ""))
+
+
+def _stem(word: str) -> str:
+    for ending, replacement in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)] + replacement
+    return word
