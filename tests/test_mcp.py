@@ -99,7 +99,9 @@ class Client:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Project:
     base = tmp_path_factory.mktemp("mcp")
-    root = Path(shutil.copytree(SAMPLE_REPOS / "pyfetch", base / "pyfetch"))
+    # The package and its docs: enough rivals for the query, less to embed than the whole repo.
+    skip = shutil.ignore_patterns("tests", "generated", "CHANGELOG.txt", "pyproject.toml")
+    root = Path(shutil.copytree(SAMPLE_REPOS / "pyfetch", base / "pyfetch", ignore=skip))
     outside = base / "outside" / "secret.py"
     outside.parent.mkdir()
     outside.write_text("TOKEN = 'never served'\n")
