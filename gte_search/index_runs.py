@@ -45,7 +45,9 @@ class IndexRuns:
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 raise RuntimeError(f"index run {self._process.pid} is still running")
-            command = [sys.executable, "-m", "gte_search", "index", "--index", str(self.directory)]
+            # --wait: a search that rebuilt the vector file may hold the lock for a moment.
+            index = ["index", "--wait", "--index", str(self.directory)]
+            command = [sys.executable, "-m", "gte_search", *index]
             if self.trust_remote_code:
                 command.append("--trust-remote-code")
             # stdin is not ours to share: it carries a protocol.

@@ -23,6 +23,7 @@ from gte_search.highlight import best_lines
 from gte_search.hits import SearchHit, SearchMode, display_path, inert
 from gte_search.index import IndexProblem
 from gte_search.index_service import IndexService, ReadRefused, read_lines
+from gte_search.models import ModelError
 from gte_search.query import QueryError, make_filters, parse_query
 
 log = logging.getLogger("gte_search.mcp")
@@ -165,7 +166,7 @@ def build_server(service: IndexService) -> MCPServer:
             if mode != "lexical":
                 embedder = await anyio.to_thread.run_sync(service.embedder)
             answer = await on_index(service.search, parsed.text, embedder, k, filters, mode)
-        except (IndexProblem, QueryError, ValueError) as error:
+        except (IndexProblem, ModelError, QueryError, ValueError, OSError) as error:
             raise ToolError(str(error)) from error
         hits, trimmed = answer.hits, 0
         if max_chars is not None:
