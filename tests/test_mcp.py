@@ -270,3 +270,17 @@ def test_stdout_carries_only_protocol(client: Client, project: Project) -> None:
     assert lines
     for line in lines:
         assert json.loads(line)["jsonrpc"] == "2.0", line
+
+
+def test_trim_to_budget_shares_the_budget_and_cuts_at_line_ends() -> None:
+    from gte_search.mcp_server import trim_to_budget
+
+    def hit(text: str) -> SearchHit:
+        return SearchHit("a.py", "/r", 1, 1, 1.0, "code", "python", None, text)
+
+    short, long = hit("ab"), hit("line one\nline two\nline three")
+    assert trim_to_budget([short, long], 100) == ([short, long], 0)
+    trimmed, count = trim_to_budget([long, short], 20)
+    assert [h.text for h in trimmed] == ["line one\nline two", "ab"] and count == 1
+    assert [h.text for h in trim_to_budget([hit("x" * 50)], 7)[0]] == ["x" * 7]
+    assert [h.text for h in trim_to_budget([short, long], 0)[0]] == ["", ""]
