@@ -25,6 +25,7 @@ from gte_search.hits import SEARCH_MODES
 from indexer.chunk import CHUNK_KINDS
 
 if TYPE_CHECKING:
+    from gte_search.cli_formats import LineFormat
     from gte_search.embed import Embedder
     from gte_search.hits import SearchHit, SearchMode
 
@@ -33,6 +34,16 @@ if TYPE_CHECKING:
 @click.argument("words", nargs=-1)
 @click.option("-k", "--top", "k", default=10, show_default=True, help="Number of results.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as a JSON array.")
+@click.option("--jsonl", "line_format", flag_value="jsonl", help="Print one JSON hit per line.")
+@click.option(
+    "--files", "-l", "line_format", flag_value="files", help="Print only file paths, best first."
+)
+@click.option(
+    "--vimgrep",
+    "line_format",
+    flag_value="vimgrep",
+    help="Print path:line:col:text, the best line of each hit, for editors' quickfix lists.",
+)
 @click.option(
     "--batch",
     type=click.File("r"),
@@ -66,6 +77,7 @@ def search(
     words: tuple[str, ...],
     k: int,
     as_json: bool,
+    line_format: LineFormat | None,
     batch: TextIO | None,
     lang: tuple[str, ...],
     paths: tuple[str, ...],
@@ -89,6 +101,8 @@ def search(
         raise UserError("give either a QUERY or --batch FILE")
     if k < 1:
         raise UserError("-k must be at least 1")
+    if line_format and (as_json or batch):
+        raise UserError(f"--{line_format} cannot be combined with --json or --batch")
 
     with user_errors():
         flags = make_filters(lang, paths, kind, roots)
@@ -121,7 +135,13 @@ def search(
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(hit) for hit in hits], indent=2))
         return
-    print_hits(hits, parse_query(query).text, color=color)
+    if line_format:
+        from gte_search.cli_formats import format_lines
+
+        for line in format_lines(line_format, hits, parse_query(query).text):
+            click.echo(line)
+    else:
+        print_hits(hits, parse_query(query).text, color=color)
     if not hits:
         sys.exit(EXIT_NO_RESULTS)
 

@@ -40,3 +40,15 @@ def best_lines(hit: SearchHit, query: str, count: int = 4) -> tuple[int, list[st
         if total > best_total:
             best_start, best_total = start, total
     return hit.start_line + best_start, lines[best_start : best_start + count]
+
+
+def best_line(hit: SearchHit, query: str) -> tuple[int, int, str]:
+    """The one line of a hit that mentions the query most (the first line, where a signature
+    usually is, when none does): its line number, the 0-based character offset of its first
+    query term (0 when none), and its text."""
+    lines = hit.text.split("\n")
+    terms = highlight_terms(query)
+    spans = [term_spans(line, terms) for line in lines]
+    best = max(range(len(lines)), key=lambda i: (len(spans[i]), -i))
+    offset = spans[best][0][0] if spans[best] else 0
+    return hit.start_line + best, offset, lines[best]

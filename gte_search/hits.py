@@ -39,11 +39,18 @@ def resolve_hit_path(hit: SearchHit) -> Path:
     Call this before reading, showing or opening a hit's file: the index stores paths as text,
     and a path or a symlink on disk may have changed since it was written.
     """
-    root = Path(hit.root).resolve()
-    path = (root / hit.path).resolve()
-    if not path.is_relative_to(root) or path == root:
-        raise PathOutsideRoot(f"{hit.path} resolves to {path}, outside its root {root}")
-    return path
+    return resolve_in_root(hit.root, hit.path)
+
+
+def resolve_in_root(root: str | Path, path: str) -> Path:
+    """The absolute, symlink-free path that `path` (relative to `root`, or absolute) names,
+    checked to lie inside `root`: `..`, absolute paths elsewhere and symlinks that leave the
+    root raise `PathOutsideRoot`. The one containment check every interface uses."""
+    base = Path(root).resolve()
+    resolved = (base / path).resolve()
+    if not resolved.is_relative_to(base) or resolved == base:
+        raise PathOutsideRoot(f"{path} resolves to {resolved}, outside its root {base}")
+    return resolved
 
 
 def display_path(hit: SearchHit, cwd: Path | None = None) -> str:
