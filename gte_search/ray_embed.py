@@ -165,6 +165,7 @@ class RayEmbedder:
     tokenizer (to cut chunks to the model's budget); the weights load on the actors."""
 
     group_chunks = RAY_GROUP_CHUNKS
+    worker_class: type[EmbedWorker] = EmbedWorker
 
     def __init__(
         self,
@@ -228,7 +229,7 @@ class RayEmbedder:
         # Ray Data gives these actors max_restarts=-1 and max_task_retries=-1: an actor that
         # dies is restarted and its batch retried, so the run still completes.
         mapped = rows.map_batches(
-            EmbedWorker,
+            self.worker_class,
             fn_constructor_args=(self._spec,),
             batch_size=ROWS_PER_CALL,
             batch_format="numpy",
@@ -286,12 +287,13 @@ class RayCluster:
 def ray_cluster(address: str, actors: int | None = None) -> Iterator[RayCluster]:
     """Connect to Ray for one run: `local` starts an instance (stopped afterwards), `auto`
     joins the cluster RAY_ADDRESS names, anything else is HOST:PORT (or ray://HOST:PORT).
-    A Ray already initialised in this process is used as it is. Raises `RayUnavailable`,
-    before anything else happens, when the cluster cannot be reached."""
+    A Ray already initialised in this process (a library caller's) is used as it is, once the
+    address has been probed. Raises `RayUnavailable`, before anything else happens, when the
+    cluster cannot be reached."""
     ray = _import_ray()
+    _probe(address)
     started_here = not ray.is_initialized()
     if started_here:
-        _probe(address)
         try:
             ray.init(
                 address=address,
