@@ -4,6 +4,7 @@ when the cluster cannot be reached."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -114,6 +115,35 @@ def test_an_incremental_run_ships_only_the_changed_file(
     assert shipped and all(text.startswith(EDITED) for text in shipped)
     assert any("shipped_alone" in text for text in shipped)
     assert f"({len(shipped)} embedded," in out
+
+
+def test_a_worker_that_dies_mid_run_is_retried_with_the_same_result(
+    local_ray: None, tiny_model_master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gte_search.ray_embed import EmbedWorker, RayEmbedder
+
+    tree = Path(shutil.copytree(SAMPLE_REPOS / "kvstore", tmp_path / "tree"))
+    died = tmp_path / "died"
+
+    # Defined here, so Ray ships it by value: workers need not import the tests.
+    class DiesOnce(EmbedWorker):
+        def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            if not died.exists():
+                died.touch()
+                os._exit(1)  # the actor's process dies, as on a lost node
+            return super().__call__(batch)
+
+    monkeypatch.setattr(RayEmbedder, "worker_class", DiesOnce)
+    build_index(tmp_path / "local", [tree], tiny_model_master)
+    code, out, err = run_cli(
+        "index", str(tree), "--model", str(tiny_model_master), "--index", str(tmp_path / "ray"),
+        "--ray", "local",
+    )  # fmt: skip
+    assert code == 0, err
+    assert died.exists() and "Indexed " in out
+    assert chunk_rows(tmp_path / "ray") == chunk_rows(tmp_path / "local")
+    on_ray, in_process = chunk_vectors(tmp_path / "ray"), chunk_vectors(tmp_path / "local")
+    assert float(np.mean(np.sum(on_ray * in_process, axis=1))) >= 0.999
 
 
 @pytest.mark.parametrize("how", ["flag", "env"])
