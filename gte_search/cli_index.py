@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,14 @@ from gte_search.config import (
     MODEL_ENV,
     PRECISION_ENV,
     PRECISIONS,
+    RAY_ENV,
     VECTOR_INDEX_KINDS,
 )
 
 if TYPE_CHECKING:
     from gte_search.index import IndexOptions, IndexReport, SearchIndex
+    from gte_search.models import EmbeddingModel
+    from gte_search.ray_embed import RayCluster
 
 
 @click.command()
@@ -65,6 +69,20 @@ if TYPE_CHECKING:
     help="Vector index: exact (flat), IVF, or auto (IVF above 200k chunks); remembered.  "
     "[default: the index's choice, else auto]",
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    envvar=RAY_ENV,
+    show_envvar=True,
+    help="Embed on a Ray cluster: local (start one for this run), auto (the cluster "
+    "RAY_ADDRESS names) or HOST:PORT. Needs the ray extra.",
+)
+@click.option(
+    "--ray-actors",
+    type=click.IntRange(min=1),
+    help="Embedding actors on the Ray cluster.  [default: one per GPU, else one per 4 CPUs]",
+)
 @trust_option
 @index_option
 def index(
@@ -76,13 +94,21 @@ def index(
     no_ignore: bool,
     precision: str,
     vector_kind: str | None,
+    ray_address: str | None,
+    ray_actors: int | None,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
     """Index (or update) the files under PATHS; with no PATHS, update every known root."""
     from gte_search.index import IndexOptions
 
-    with user_errors():
+    with user_errors(), ExitStack() as stack:
+        cluster = None
+        if ray_address:
+            from gte_search.ray_embed import ray_cluster
+
+            # Reached before the index is opened: an unreachable cluster changes nothing.
+            cluster = stack.enter_context(ray_cluster(ray_address, ray_actors))
         search_index = open_index(index_dir, create=bool(paths))
         if not paths or rebuild:
             # A rebuild re-embeds every root, not only the ones named.
@@ -103,6 +129,7 @@ def index(
                 options,
                 precision,
                 vector_kind,
+                cluster,
             )
     if report.problems:
         sys.exit(EXIT_UNREADABLE)
@@ -117,17 +144,28 @@ def _index_locked(
     options: IndexOptions,
     precision: str,
     vector_kind: str | None,
+    cluster: RayCluster | None,
 ) -> IndexReport:
     from gte_search.cli_output import ProgressBar, print_report
     from gte_search.model_choice import choose_model
 
     choice = choose_model(search_index.model, model)
-    embedder = load_embedder(
-        choice.model_id,
-        named_by_user=choice.named_by_user,
-        trust_remote_code=trust_remote_code,
-        precision=precision,
-    )
+    embedder: EmbeddingModel
+    if cluster is None:
+        embedder = load_embedder(
+            choice.model_id,
+            named_by_user=choice.named_by_user,
+            trust_remote_code=trust_remote_code,
+            precision=precision,
+        )
+    else:
+        embedder = cluster.embedder(
+            choice.model_id,
+            named_by_user=choice.named_by_user,
+            trust_remote_code=trust_remote_code,
+            precision=precision,
+            notice=note,
+        )
     search_index.prepare_model(embedder.model_id, rebuild=rebuild)
     with ProgressBar.on_stderr() as progress:
         report = search_index.update(

@@ -14,6 +14,8 @@ MODEL_ENV = "GTE_SEARCH_MODEL"
 PRECISION_ENV = "GTE_SEARCH_PRECISION"
 INDEX_ENV = "GTE_SEARCH_INDEX"
 MODE_ENV = "GTE_SEARCH_MODE"
+# `index --ray`: local, auto (RAY_ADDRESS) or HOST:PORT of a Ray cluster to embed on.
+RAY_ENV = "GTE_SEARCH_RAY"
 
 # Model arithmetic a user may ask for; "auto" picks per device (gte_search.embed).
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "int8", "bf16")

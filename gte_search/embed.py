@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
 import torch
 import transformers
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
+)
 
 from gte_search.config import precision_setting
 from gte_search.models import ModelError, ModelSource, Pooling
@@ -88,37 +95,18 @@ class Embedder:
         if batch_tokens is None:
             batch_tokens = CPU_BATCH_TOKENS if self.device.type == "cpu" else DEFAULT_BATCH_TOKENS
         self.batch_tokens = batch_tokens
-        try:
-            config = AutoConfig.from_pretrained(
-                source.directory, trust_remote_code=trust_remote_code
-            )
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                source.directory, trust_remote_code=trust_remote_code
-            )
+        with _model_errors(self.model_id):
+            config, self.tokenizer = load_config_and_tokenizer(source, trust_remote_code)
             model = AutoModel.from_pretrained(
                 source.directory, config=config, trust_remote_code=trust_remote_code
             )
-        except ValueError as error:
-            if "trust_remote_code" in str(error):
-                raise ModelError(
-                    f"model {self.model_id!r} ships its own code; "
-                    "rerun with --trust-remote-code if you trust it"
-                ) from error
-            raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
-        except OSError as error:
-            raise ModelError(f"cannot load model {self.model_id!r}: {error}") from error
         self._line_tokenizer: PreTrainedTokenizerBase | None = None
         self.precision = resolve_precision(precision_setting(precision), self.device)
         if self.device.type == "cpu":
             use_all_cores()
         self.model = _prepare_model(model, self.device, self.precision)
         self.dimension = int(config.hidden_size)
-        limits = [
-            getattr(config, "max_position_embeddings", None),
-            self.tokenizer.model_max_length,
-            source.trained_max_tokens,
-        ]
-        self.max_tokens = min([MAX_SEQUENCE_TOKENS] + [n for n in limits if isinstance(n, int)])
+        self.max_tokens = sequence_limit(config, self.tokenizer, source)
 
     def count_line_tokens(self, rows: list[str]) -> list[float]:
         """Exact token count of each line, for chunking under the model's own budget."""
@@ -129,12 +117,7 @@ class Embedder:
         # chunker gets its own copy.
         if self._line_tokenizer is None:
             self._line_tokenizer = copy.deepcopy(self.tokenizer)
-        # verbose=False: a long line is expected here (it is cut for embedding later), so
-        # transformers' warning about sequences over the model's length would only confuse.
-        encoded = self._line_tokenizer(
-            rows, add_special_tokens=False, truncation=False, verbose=False
-        )
-        return [float(len(ids)) for ids in encoded["input_ids"]]
+        return count_tokens_per_line(self._line_tokenizer, rows)
 
     def embed(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
@@ -167,6 +150,53 @@ class Embedder:
         # GTE needs no instruction prefix for queries (shared/MODELS.md).
         vector: np.ndarray = self.embed([query])[0]
         return vector
+
+
+def load_config_and_tokenizer(
+    source: ModelSource, trust_remote_code: bool
+) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
+    """What a model's shape and budget need, without its weights (a Ray driver needs no more)."""
+    with _model_errors(source.model_id):
+        config = AutoConfig.from_pretrained(source.directory, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(
+            source.directory, trust_remote_code=trust_remote_code
+        )
+    return config, tokenizer
+
+
+@contextmanager
+def _model_errors(model_id: str) -> Iterator[None]:
+    try:
+        yield
+    except ValueError as error:
+        if "trust_remote_code" in str(error):
+            raise ModelError(
+                f"model {model_id!r} ships its own code; "
+                "rerun with --trust-remote-code if you trust it"
+            ) from error
+        raise ModelError(f"cannot load model {model_id!r}: {error}") from error
+    except OSError as error:
+        raise ModelError(f"cannot load model {model_id!r}: {error}") from error
+
+
+def sequence_limit(
+    config: PretrainedConfig, tokenizer: PreTrainedTokenizerBase, source: ModelSource
+) -> int:
+    """The longest input the model reads: the least of its positions, its tokenizer's limit,
+    the length it was trained for and MAX_SEQUENCE_TOKENS."""
+    limits = [
+        getattr(config, "max_position_embeddings", None),
+        tokenizer.model_max_length,
+        source.trained_max_tokens,
+    ]
+    return min([MAX_SEQUENCE_TOKENS] + [n for n in limits if isinstance(n, int)])
+
+
+def count_tokens_per_line(tokenizer: PreTrainedTokenizerBase, rows: list[str]) -> list[float]:
+    # verbose=False: a long line is expected here (it is cut for embedding later), so
+    # transformers' warning about sequences over the model's length would only confuse.
+    encoded = tokenizer(rows, add_special_tokens=False, truncation=False, verbose=False)
+    return [float(len(ids)) for ids in encoded["input_ids"]]
 
 
 def _prepare_model(model: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:

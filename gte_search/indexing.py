@@ -82,6 +82,9 @@ class Update:
         self.excluded = excluded  # the index directory, never indexed itself
         self.report = IndexReport(embedder.model_id)
         self.timer = StageTimer(self.report.stages)
+        # An embedder with a fixed cost per call (a Ray job starts its actors) asks for larger
+        # groups; the default suits the in-process one.
+        self.group_chunks: int = getattr(embedder, "group_chunks", EMBED_GROUP_CHUNKS)
         # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
         self.chunker: Chunker = partial(
             chunk_file,
@@ -204,7 +207,7 @@ class Update:
                 pending.append(
                     _Pending(root_id, item.path, outcome.source, outcome.chunks, state is None)
                 )
-                if sum(len(p.chunks) for p in pending) >= EMBED_GROUP_CHUNKS:
+                if sum(len(p.chunks) for p in pending) >= self.group_chunks:
                     self._embed_and_store(pending)
                     pending = []
                 continue
