@@ -72,3 +72,9 @@ class IndexStatus:
     model: IndexModel | None
     size_bytes: int
     interrupted: list[str]  # roots whose last update did not finish
+    embedded: int  # chunks with their vector; the others are searchable by their words only
+
+    @property
+    def pending(self) -> int:
+        """Chunks stored whose vectors are still to come (the next update embeds them)."""
+        return self.chunks - self.embedded
