@@ -121,7 +121,6 @@ class Update:
         # An index chunked by an earlier chunker is re-chunked whole; unchanged texts keep
         # their vectors, so this costs reading and chunking, little embedding.
         self.rechunk = bool(known_roots) and self.store.get_meta("chunker") != CHUNKER_VERSION
-        self.store.set_meta("precision", self.embedder.precision)
         # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
         with self.timer("faiss"):
             self.report.notices += self.cache.load()
@@ -136,7 +135,9 @@ class Update:
         if known_roots <= {str(w.root) for w in walked}:
             self.store.set_meta("chunker", CHUNKER_VERSION)
         # Phase 2, for every chunk still without its vector, stored by this run or by one
-        # that was interrupted.
+        # that was interrupted. (The model may still be loading until here: see
+        # gte_search.deferred_model.)
+        self.store.set_meta("precision", self.embedder.precision)
         fill_vectors(self.store, self.cache, self.embedder, self.progress, self.timer, self.report)
         with self.timer("faiss"):
             self.cache.save()

@@ -163,3 +163,44 @@ def test_the_next_run_embeds_only_the_pending_chunks(
     # And nothing left to do after that.
     again = _Counting(embedder)
     assert index.update([bigger_repo], again).up_to_date and again.texts == []
+
+
+@pytest.mark.parametrize("which", ["tiny", "minilm"])
+def test_the_deferred_model_cuts_chunks_as_the_loaded_one(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """The update stores chunks while the model loads, counting tokens with the tokenizer
+    from the model's folder: the same counts and limits as the loaded model's."""
+    from gte_search.deferred_model import defer_loading
+    from gte_search.models import resolve_model
+    from tests.conftest import SAMPLE_REPOS
+
+    folder = request.getfixturevalue("tiny_model" if which == "tiny" else "minilm_dir")
+    source = resolve_model(str(folder), named_by_user=True)
+    loaded = Embedder(source)
+    deferred = defer_loading(source, lambda: loaded)
+    assert deferred is not None
+    assert (deferred.dimension, deferred.max_tokens) == (loaded.dimension, loaded.max_tokens)
+    lines = [
+        line
+        for path in sorted(SAMPLE_REPOS.rglob("*.*"))[:40]
+        for line in path.read_text(errors="replace").splitlines()
+    ]
+    lines += ["ÄÖü naïve café 日本語 x" * 40, "", "    \t  "]
+    assert deferred.count_line_tokens(lines) == loaded.count_line_tokens(lines)
+    assert deferred.precision == loaded.precision
+
+
+def test_a_model_that_fails_to_load_leaves_the_chunks_pending(
+    tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    (tiny_model / "model.safetensors").unlink()  # the weights are missing
+    index_dir = tmp_path / "index"
+    code, _, err = run_cli(
+        "index", str(small_repo), "--model", str(tiny_model), "--index", str(index_dir)
+    )
+    assert code != 0 and "cannot load model" in err and "Traceback" not in err
+    with SearchIndex.open(index_dir) as index:
+        status = index.status()
+        assert status.chunks > 0 and status.pending == status.chunks
+        assert index.search("compute_backoff", None, mode="lexical")[0].path == "pkg/retry.py"
