@@ -33,7 +33,8 @@ def fill_vectors(
     """Embed every pending chunk of the index, committing a batch at a time."""
     with timer("store"):
         counts = store.counts()
-    if counts.vectors < counts.chunks:
+    report.chunks_pending = counts.chunks - counts.vectors
+    if report.chunks_pending:
         progress.start_embedding(counts.vectors, counts.chunks)
     after = 0
     while True:
@@ -77,4 +78,5 @@ def _fill_batch(
     with timer("faiss"):
         cache.add(ids, matrix)
     report.chunks_embedded += len(missing)
+    report.chunks_pending -= len(batch)
     report.chunks_reused += len(batch) - len(missing)
