@@ -209,6 +209,16 @@ def _chunk_marker(index_dir: Path) -> tuple[int, int]:
     return count, largest or 0
 
 
+def _vector_marker(index_dir: Path) -> tuple[int, int]:
+    """Changes whenever a batch of vectors is committed: (count, largest chunk id)."""
+    try:
+        with sqlite3.connect(f"file:{index_dir / 'index.db'}?mode=ro", uri=True) as db:
+            count, largest = db.execute("SELECT count(*), max(chunk_id) FROM vectors").fetchone()
+    except sqlite3.Error:
+        return (0, 0)
+    return count, largest or 0
+
+
 def _embedding(index_dir: Path, before: tuple[int, int]) -> bool:
     """Whether a run is in its second phase: it has stored chunks (the marker moved from
     `before`), finished storing every file (no root marked interrupted), and vectors are
@@ -253,9 +263,12 @@ def test_sigkilled_indexer_leaves_a_consistent_index_and_the_next_run_finishes(
     args = ["index", str(repo), "--model", str(tiny_model), "--index", str(index_dir)]
 
     def kill_in_phase_two(before: tuple[int, int]) -> int:
-        """Start an indexer and SIGKILL it soon after it starts embedding stored chunks."""
+        """Start an indexer and SIGKILL it soon after it commits its first vectors for the
+        chunks it stored (the model may still be loading when storing ends)."""
         pid = indexers.start(args)
         finished = indexers.wait(30.0, lambda: _embedding(index_dir, before))
+        vectors = _vector_marker(index_dir)
+        finished = finished or indexers.wait(30.0, lambda: _vector_marker(index_dir) != vectors)
         finished = finished or indexers.wait(rng.uniform(0.0, 0.05))
         return indexers.end(pid, kill=not finished)
 
