@@ -33,6 +33,12 @@ class Commands(click.Group):
             report = getattr(stopped, "report", None)
             if report is None:
                 note("interrupted")
+            elif report.chunks_pending:
+                note(
+                    f"interrupted: {report.files_done} of {report.files_total} files stored, "
+                    f"{report.chunks_pending} chunks still to embed (searchable by their "
+                    "words meanwhile); run the same command again to finish"
+                )
             else:
                 note(
                     f"interrupted: {report.files_done} of {report.files_total} files indexed, "

@@ -55,6 +55,14 @@ class ProgressBar(Progress):
         if self.task is not None:
             self.bar.advance(self.task, files)
 
+    def start_embedding(self, embedded: int, chunks: int) -> None:
+        # "chunks embedded ━━━━━  N/M": N of the index's M chunks have their vectors; all M
+        # are already searchable by their words.
+        self.task = self.bar.add_task("chunks embedded", total=chunks, completed=embedded)
+
+    def embedded(self, chunks: float) -> None:
+        self.advance(chunks)
+
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
@@ -145,6 +153,8 @@ def print_status(info: IndexStatus, *, skipped: bool) -> None:
     click.echo(f"roots:     {', '.join(roots) or '(none)'}")
     click.echo(f"files:     {info.files}")
     click.echo(f"chunks:    {info.chunks}")
+    waiting = f" ({info.pending} pending; run gte-search index)" if info.pending else ""
+    click.echo(f"vectors:   {info.embedded} of {info.chunks} chunks embedded{waiting}")
     click.echo(f"skipped:   {len(info.skipped)} files")
     click.echo(f"model:     {model.model_id if model else '(none yet)'}")
     click.echo(f"dimension: {model.dimension if model else '-'}")
@@ -161,6 +171,8 @@ def status_dict(info: IndexStatus) -> dict[str, object]:
         "roots": info.roots,
         "files": info.files,
         "chunks": info.chunks,
+        "embedded": info.embedded,
+        "pending": info.pending,
         "skipped": [dataclasses.asdict(item) for item in info.skipped],
         "model": model.model_id if model else None,
         "dimension": model.dimension if model else None,

@@ -122,15 +122,17 @@ class SearchIndex:
 
     def status(self) -> IndexStatus:
         size = sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file())
+        counts = self.store.counts()
         return IndexStatus(
             directory=self.directory,
             roots=self.store.roots(),
-            files=self.store.counts().files,
-            chunks=self.store.counts().chunks,
+            files=counts.files,
+            chunks=counts.chunks,
             skipped=self.store.skipped_files(),
             model=self.model,
             size_bytes=size,
             interrupted=self.store.interrupted_roots(),
+            embedded=counts.vectors,
         )
 
     def find_root(self, name: str) -> Path:

@@ -1,5 +1,8 @@
-"""The update pipeline: walk → triage (read + chunk, on a read-ahead thread) → embed → store
-(SQLite, one transaction per file) → vector cache (FAISS).
+"""The update pipeline, in two phases. Phase 1: walk → triage (read + chunk, on a read-ahead
+thread) → store (SQLite, one transaction per file): every changed file's chunks are stored,
+searchable by their words, with the vectors of texts embedded before and the rest pending.
+Phase 2 (`gte_search.vector_fill`): embed the pending chunks in committed batches → vector
+cache (FAISS). A first index is searchable lexically long before its vectors are done.
 
 `triage` decides what to do with each walked file, once, off the main thread and without
 SQLite; the main thread only applies its typed outcome.
@@ -32,14 +35,16 @@ from gte_search.triage import (
     triage,
 )
 from gte_search.vector_cache import VectorCache
+from gte_search.vector_fill import fill_vectors
 from indexer.chunk import Chunk
 from indexer.chunking import CHUNKER_VERSION, chunk_file
 from indexer.languages import language_for
 from indexer.read import SourceText
 from indexer.walk import WalkedFile, WalkProblem, walk
 
-# Chunks gathered before a batch is embedded: large enough for length-sorted batching to pay.
-EMBED_GROUP_CHUNKS = 256
+# Chunks of changed files gathered before they are stored: one look-up of the vectors their
+# texts already have, then one transaction per file.
+STORE_GROUP_CHUNKS = 256
 # GTE models are trained on 512-token inputs; longer chunks would be truncated by the model.
 CHUNK_TOKEN_BUDGET = 512
 # Files read and chunked ahead of the one being stored, in a background thread; 0 turns the
@@ -82,9 +87,6 @@ class Update:
         self.excluded = excluded  # the index directory, never indexed itself
         self.report = IndexReport(embedder.model_id)
         self.timer = StageTimer(self.report.stages)
-        # An embedder with a fixed cost per call (a Ray job starts its actors) asks for larger
-        # groups; the default suits the in-process one.
-        self.group_chunks: int = getattr(embedder, "group_chunks", EMBED_GROUP_CHUNKS)
         # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
         self.chunker: Chunker = partial(
             chunk_file,
@@ -119,7 +121,6 @@ class Update:
         # An index chunked by an earlier chunker is re-chunked whole; unchanged texts keep
         # their vectors, so this costs reading and chunking, little embedding.
         self.rechunk = bool(known_roots) and self.store.get_meta("chunker") != CHUNKER_VERSION
-        self.store.set_meta("precision", self.embedder.precision)
         # Load (or rebuild) FAISS before SQLite changes, so the two move in step from here on.
         with self.timer("faiss"):
             self.report.notices += self.cache.load()
@@ -133,6 +134,11 @@ class Update:
             self.store.mark_interrupted(walked_root.root, False)
         if known_roots <= {str(w.root) for w in walked}:
             self.store.set_meta("chunker", CHUNKER_VERSION)
+        # Phase 2, for every chunk still without its vector, stored by this run or by one
+        # that was interrupted. (The model may still be loading until here: see
+        # gte_search.deferred_model.)
+        self.store.set_meta("precision", self.embedder.precision)
+        fill_vectors(self.store, self.cache, self.embedder, self.progress, self.timer, self.report)
         with self.timer("faiss"):
             self.cache.save()
         self.report.seconds = time.perf_counter() - started
@@ -207,13 +213,13 @@ class Update:
                 pending.append(
                     _Pending(root_id, item.path, outcome.source, outcome.chunks, state is None)
                 )
-                if sum(len(p.chunks) for p in pending) >= self.group_chunks:
-                    self._embed_and_store(pending)
+                if sum(len(p.chunks) for p in pending) >= STORE_GROUP_CHUNKS:
+                    self._store(pending)
                     pending = []
                 continue
             self._apply(root_id, item, state, outcome, known)
             self.progress.advance(1)
-        self._embed_and_store(pending)
+        self._store(pending)
         vanished = set(known) - {item.path for item in found}
         with self.timer("store"):
             removed = self.store.remove_files(root_id, vanished)
@@ -272,27 +278,16 @@ class Update:
         )
         self.cache.remove(removed)
 
-    def _embed_and_store(self, pending: list[_Pending]) -> None:
-        report, timer, progress = self.report, self.timer, self.progress
-        texts = {c.embedding_hash: c.embedding_text for p in pending for c in p.chunks}
+    def _store(self, pending: list[_Pending]) -> None:
+        """Store changed files with their chunks; a chunk whose text was embedded before (in
+        any file) gets that vector now, the others are left pending for phase 2."""
+        report, timer = self.report, self.timer
         with timer("store"):
-            known = self.store.vectors_for_texts(texts)
-        # Identical texts (licence headers, repeated boilerplate) are embedded once.
-        missing = [digest for digest in texts if digest not in known]
-        # The bar moves with each embedded batch, not only when a group of files is stored.
-        files_per_text = len(pending) / len(missing) if missing else 0.0
-        with timer("embed"):
-            fresh = self.embedder.embed(
-                [texts[digest] for digest in missing],
-                on_batch=lambda count: progress.advance(count * files_per_text),
+            known = self.store.vectors_for_texts(
+                c.embedding_hash for p in pending for c in p.chunks
             )
-        if not missing:
-            progress.advance(len(pending))
-        known.update(zip(missing, fresh, strict=True))
-        report.chunks_embedded += len(missing)
         for item in pending:
-            hashes = [c.embedding_hash for c in item.chunks]
-            matrix = np.stack([known[h] for h in hashes]) if hashes else None
+            vectors = [known.get(c.embedding_hash) for c in item.chunks]
             with timer("store"):
                 removed, added = self.store.replace_file(
                     item.root_id,
@@ -302,17 +297,19 @@ class Update:
                     content_hash=item.source.content_hash,
                     language=language_for(item.path),
                     chunks=item.chunks,
-                    vectors=matrix,
+                    vectors=vectors,
                 )
+            reused = [(i, v) for i, v in zip(added, vectors, strict=True) if v is not None]
             with timer("faiss"):
                 self.cache.remove(removed)
-                if matrix is not None:
-                    self.cache.add(added, matrix)
+                if reused:
+                    self.cache.add([i for i, _ in reused], np.stack([v for _, v in reused]))
+            report.chunks_reused += len(reused)
             if item.is_new:
                 report.files_added += 1
             else:
                 report.files_changed += 1
-        report.chunks_reused += sum(len(p.chunks) for p in pending) - len(missing)
+            self.progress.advance(1)
 
 
 def _problem_kind(problem: WalkProblem) -> SkipKind:

@@ -24,8 +24,12 @@ class EmbeddingModel(Protocol):
     model_id: str  # what the index records; searches must use the same
     dimension: int
     pooling: Pooling
-    precision: str  # the arithmetic it runs in, recorded in the index's meta
     max_tokens: int  # the longest input it reads; chunks are cut to fit
+
+    @property
+    def precision(self) -> str:
+        """The arithmetic it runs in, recorded in the index's meta (may wait for the load)."""
+        ...
 
     def embed(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None

@@ -24,6 +24,12 @@ class Progress:
 
     def advance(self, files: float) -> None: ...
 
+    def start_embedding(self, embedded: int, chunks: int) -> None:
+        """Every changed file is stored, searchable by its words: `embedded` of the index's
+        `chunks` have their vectors, the rest follow (`embedded` calls)."""
+
+    def embedded(self, chunks: float) -> None: ...
+
 
 def read_ahead(
     items: Iterable[Item], work: Callable[[Item], Result], depth: int

@@ -34,6 +34,9 @@ class IndexReport:
     chunks_reused: int = 0
     seconds: float = 0.0
     files_total: int = 0  # walked files, for "N of M" when a run is interrupted
+    # Chunks stored (searchable by their words) whose vectors this run has not computed yet;
+    # non-zero only for a run interrupted while embedding. The next run embeds them.
+    chunks_pending: int = 0
     problems: list[WalkProblem] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     # Seconds per stage: walk, parse (read + chunk, overlapped with embedding in a background
@@ -72,3 +75,9 @@ class IndexStatus:
     model: IndexModel | None
     size_bytes: int
     interrupted: list[str]  # roots whose last update did not finish
+    embedded: int  # chunks with their vector; the others are searchable by their words only
+
+    @property
+    def pending(self) -> int:
+        """Chunks stored whose vectors are still to come (the next update embeds them)."""
+        return self.chunks - self.embedded

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import gte_search.embed
+import gte_search.indexing
 from tests.conftest import run_cli
 
 
@@ -136,15 +137,24 @@ def test_ctrl_c_exits_130_says_what_was_kept_and_status_marks_the_root(
     def interrupted(*_: object, **__: object) -> None:
         raise KeyboardInterrupt
 
+    # While storing files: the root is marked until a run finishes storing it.
     with monkeypatch.context() as patch:
-        patch.setattr(gte_search.embed.Embedder, "embed", interrupted)
+        patch.setattr(gte_search.indexing, "language_for", interrupted)
         code, _, err = run_cli(*args)
     assert code == 130
     assert "interrupted: 0 of 2 files indexed" in err and "run the same command again" in err
     assert _status(index_dir)["interrupted"] == [str(small_repo.resolve())]
+    # While embedding: every file is stored, searchable by its words; vectors are pending.
+    with monkeypatch.context() as patch:
+        patch.setattr(gte_search.embed.Embedder, "embed", interrupted)
+        code, _, err = run_cli(*args)
+    assert code == 130
+    status = _status(index_dir)
+    assert f"2 of 2 files stored, {status['pending']} chunks still to embed" in err
+    assert status["interrupted"] == [] and status["embedded"] == 0
     code, out, _ = run_cli(*args)
-    assert code == 0 and "2 added" in out
-    assert _status(index_dir)["interrupted"] == []
+    assert code == 0 and "2 unchanged" in out and f"({status['pending']} embedded" in out
+    assert _status(index_dir)["pending"] == 0
 
 
 def test_wording_and_space_given_back(indexed: Path, small_repo: Path) -> None:

@@ -150,20 +150,30 @@ def _indexer(repo: Path, model: Path, index_dir: Path) -> subprocess.Popen[str]:
 
 
 def _check_consistent(index_dir: Path, embedder: Embedder, rng: random.Random) -> int:
-    """The index opens, SQLite chunks, SQLite vectors and FAISS agree, each vector belongs to
-    its chunk's text, and a search answers. Returns the number of chunks."""
+    """The index opens and answers, and the two-phase invariant holds: every chunk is in the
+    lexical index, FAISS holds exactly SQLite's vectors, each vector belongs to a chunk and
+    to its chunk's text, and the chunks without vectors are the pending ones (none lost).
+    Returns the number of pending chunks."""
     if not (index_dir / "index.db").exists():
         return 0  # killed before it created anything
     index = SearchIndex.open(index_dir)
     try:
         counts = index.store.counts()
-        chunks = counts.chunks
-        assert chunks == counts.vectors == counts.lexical == len(index.vectors)
+        pending = index.store.pending_chunks(0, counts.chunks + 1)
+        assert counts.lexical == counts.chunks
         assert np.array_equal(index.vectors.ids(), index.store.vector_ids())
-        if not chunks:
-            return 0
+        assert counts.vectors + len(pending) == counts.chunks == index.status().chunks
+        assert index.status().pending == len(pending)
+        stored = index.store.all_chunks()
+        assert set(index.store.vector_ids()) | {c.id for c in pending} == set(stored)
+        named = [stored[c.id].chunk for c in pending if stored[c.id].chunk.symbol]
+        if named:  # a pending chunk is found by its name
+            chunk = rng.choice(named)
+            hits = index.search(chunk.symbol, None, k=5, mode="lexical")
+            assert (chunk.path, chunk.start_line) in {(h.path, h.start_line) for h in hits}
+        if counts.vectors < 3:
+            return len(pending)
         ids = [int(i) for i in rng.sample(list(index.vectors.ids()), 3)]
-        stored = index.store.chunks_by_id(ids)
         texts = [stored[i].chunk.embedding_text for i in ids]
         vectors = {
             i: v for ids_, vs in index.store.iter_vectors() for i, v in zip(ids_, vs, strict=False)
@@ -173,7 +183,7 @@ def _check_consistent(index_dir: Path, embedder: Embedder, rng: random.Random) -
         )
         hits = index.search(texts[0], embedder, k=1, mode="semantic")
         assert hits and hits[0].score == pytest.approx(1.0, abs=1e-3)
-        return chunks
+        return len(pending)
     finally:
         index.close()
 
@@ -199,6 +209,45 @@ def _chunk_marker(index_dir: Path) -> tuple[int, int]:
     return count, largest or 0
 
 
+def _vector_marker(index_dir: Path) -> tuple[int, int]:
+    """Changes whenever a batch of vectors is committed: (count, largest chunk id)."""
+    try:
+        with sqlite3.connect(f"file:{index_dir / 'index.db'}?mode=ro", uri=True) as db:
+            count, largest = db.execute("SELECT count(*), max(chunk_id) FROM vectors").fetchone()
+    except sqlite3.Error:
+        return (0, 0)
+    return count, largest or 0
+
+
+def _embedding(index_dir: Path, before: tuple[int, int]) -> bool:
+    """Whether a run is in its second phase: it has stored chunks (the marker moved from
+    `before`), finished storing every file (no root marked interrupted), and vectors are
+    still pending."""
+    if _chunk_marker(index_dir) == before:
+        return False
+    try:
+        with sqlite3.connect(f"file:{index_dir / 'index.db'}?mode=ro", uri=True) as db:
+            marked = db.execute("SELECT value FROM meta WHERE key = 'interrupted_roots'")
+            pending = db.execute(
+                "SELECT count(*) FROM chunks c WHERE NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.chunk_id = c.id)"
+            ).fetchone()[0]
+            return json.loads((marked.fetchone() or ["[]"])[0]) == [] and pending > 0
+    except sqlite3.Error:
+        return False
+
+
+def _missing_texts(index_dir: Path) -> int:
+    """Distinct texts of pending chunks that no chunk has a vector for: what must be embedded."""
+    with sqlite3.connect(f"file:{index_dir / 'index.db'}?mode=ro", uri=True) as db:
+        return int(
+            db.execute(
+                "SELECT count(DISTINCT c.text_hash) FROM chunks c WHERE c.text_hash NOT IN "
+                "(SELECT c2.text_hash FROM chunks c2 JOIN vectors v ON v.chunk_id = c2.id)"
+            ).fetchone()[0]
+        )
+
+
 def _embedded(stdout: str) -> int:
     return int(stdout.split(" embedded")[0].rsplit("(", 1)[1])
 
@@ -209,36 +258,66 @@ def test_sigkilled_indexer_leaves_a_consistent_index_and_the_next_run_finishes(
     rng = random.Random(6)
     repo = _big_repo(tmp_path / "repo", rng)
     index_dir = tmp_path / "index"
-    kills = mid_update = runs = 0
+    kills = mid_update = left_pending = runs = 0
     indexers = _Indexers(tmp_path / "indexer.log")
     args = ["index", str(repo), "--model", str(tiny_model), "--index", str(index_dir)]
+
+    def kill_in_phase_two(before: tuple[int, int]) -> int:
+        """Start an indexer and SIGKILL it soon after it commits its first vectors for the
+        chunks it stored (the model may still be loading when storing ends)."""
+        pid = indexers.start(args)
+        finished = indexers.wait(30.0, lambda: _embedding(index_dir, before))
+        vectors = _vector_marker(index_dir)
+        finished = finished or indexers.wait(30.0, lambda: _vector_marker(index_dir) != vectors)
+        finished = finished or indexers.wait(rng.uniform(0.0, 0.05))
+        return indexers.end(pid, kill=not finished)
+
     while kills < 20:
         runs += 1
         assert runs <= 40, "indexers kept finishing before they could be killed"
         before = _chunk_marker(index_dir)
-        pid = indexers.start(args)
-        if rng.random() < 0.3:
+        chance = rng.random()
+        if chance < 0.3:
             # Anywhere in start-up: opening the database, loading the model, walking.
-            finished = indexers.wait(rng.uniform(0.0, 1.0))
-        else:
+            pid = indexers.start(args)
+            status = indexers.end(pid, kill=not indexers.wait(rng.uniform(0.0, 1.0)))
+        elif chance < 0.65:
             # While chunks are being stored: once the first file's change is committed.
+            pid = indexers.start(args)
             finished = indexers.wait(30.0, lambda b=before: _chunk_marker(index_dir) != b)
             finished = finished or indexers.wait(rng.uniform(0.0, 0.15))
-        status = indexers.end(pid, kill=not finished)
+            status = indexers.end(pid, kill=not finished)
+        else:
+            # While stored chunks are being embedded, their vectors committed batch by batch.
+            status = kill_in_phase_two(before)
         # It may have finished between the last look and the kill.
         assert status in (0, signal.SIGKILL), (tmp_path / "indexer.log").read_text()
         killed = status == signal.SIGKILL
         kills += killed
-        _check_consistent(index_dir, embedder, rng)
+        pending = _check_consistent(index_dir, embedder, rng)
         mid_update += _chunk_marker(index_dir) != before and killed
+        left_pending += bool(pending) and killed
         _mutate(repo, rng, runs)
-    indexers.close()
-    print(f"{kills} kills in {runs} runs, {mid_update} while chunks were being stored")
+    print(f"{kills} kills in {runs} runs, {mid_update} while chunks were being stored,")
+    print(f"{left_pending} leaving chunks pending")
     assert mid_update >= 1, "no kill landed while chunks were being stored"
+    assert left_pending >= 1, "no kill left chunks waiting for their vectors"
 
+    # Killed while embedding, with every file stored: the next run embeds exactly the texts
+    # that have no vector, and changes no file.
+    for attempt in range(10):
+        if kill_in_phase_two(_chunk_marker(index_dir)) == signal.SIGKILL:
+            break
+        _mutate(repo, rng, runs + 1 + attempt)
+    else:
+        pytest.fail("indexers kept finishing before they could be killed while embedding")
+    indexers.close()
+    assert _check_consistent(index_dir, embedder, rng) > 0
+    missing = _missing_texts(index_dir)
     final = _indexer(repo, tiny_model, index_dir)
     out, err = final.communicate()
     assert final.returncode == 0, err
+    assert "(0 added, 0 changed," in out and _embedded(out) == missing, out
     clean_dir = tmp_path / "clean"
     clean = _indexer(repo, tiny_model, clean_dir)
     clean_out, err = clean.communicate()
@@ -246,7 +325,7 @@ def test_sigkilled_indexer_leaves_a_consistent_index_and_the_next_run_finishes(
     assert _chunk_rows(index_dir) == _chunk_rows(clean_dir)
     # What killed runs committed was not embedded again.
     assert _embedded(out) < _embedded(clean_out)
-    _check_consistent(index_dir, embedder, rng)
+    assert _check_consistent(index_dir, embedder, rng) == 0
 
 
 @pytest.fixture

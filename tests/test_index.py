@@ -110,12 +110,22 @@ class _RecordedProgress(Progress):
     def __init__(self) -> None:
         self.total = 0
         self.steps: list[float] = []
+        self.chunks = 0
+        self.embedded_steps: list[float] = []
 
     def start_root(self, root: Path, files: int) -> None:
         self.total += files
 
     def advance(self, files: float) -> None:
         self.steps.append(files)
+
+    def start_embedding(self, embedded: int, chunks: int) -> None:
+        assert not self.embedded_steps and sum(self.steps) == self.total  # files first
+        self.chunks = chunks
+        self.embedded_steps.append(embedded)
+
+    def embedded(self, chunks: float) -> None:
+        self.embedded_steps.append(chunks)
 
 
 def test_progress_moves_with_each_batch_and_ends_full(
@@ -129,6 +139,9 @@ def test_progress_moves_with_each_batch_and_ends_full(
     progress = _RecordedProgress()
     _index(tmp_path).update([small_repo], embedder, progress)
     assert progress.total == 14
-    assert sum(progress.steps) == pytest.approx(14)
-    # Fractions of files arrive batch by batch while a group of files is being embedded.
-    assert len(progress.steps) > 14
+    assert progress.steps == [1] * 14  # each file as it is stored, before any embedding
+    # Then "N of M chunks embedded", from 0, moving with each model batch, ending full.
+    chunks = _index(tmp_path).store.counts().chunks
+    assert progress.chunks == chunks and progress.embedded_steps[0] == 0
+    assert sum(progress.embedded_steps) == pytest.approx(chunks)
+    assert len(progress.embedded_steps) > 3

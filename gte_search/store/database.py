@@ -23,6 +23,7 @@ from gte_search.store.records import (
     SkippedFile,
 )
 from gte_search.store.search_reads import SearchReads
+from gte_search.store.vector_rows import VectorRows
 from indexer.chunk import Chunk
 
 
@@ -34,7 +35,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class Store(SearchReads):
+class Store(SearchReads, VectorRows):
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
@@ -170,10 +171,13 @@ class Store(SearchReads):
         language: str | None,
         skip: tuple[SkipKind, str] | None = None,
         chunks: Sequence[Chunk] = (),
-        vectors: np.ndarray | None = None,
+        vectors: Sequence[np.ndarray | None] | np.ndarray | None = None,
     ) -> tuple[list[int], list[int]]:
-        """Swap a file's chunks and vectors in one transaction; returns (removed, added) ids.
-        `skip` is (kind, reason) for a file recorded without chunks."""
+        """Swap a file's chunks and vectors in one transaction; returns (removed, added) ids,
+        `added` in the order of `chunks`. A chunk whose vector is None (or every chunk, when
+        `vectors` is None) is stored pending: searchable by its words at once, embedded later
+        (`VectorRows.add_vectors`). `skip` is (kind, reason) for a file recorded without
+        chunks."""
         with self.db.atomic():
             existing = self.db.execute(
                 "SELECT id FROM files WHERE root_id = ? AND path = ?", [root_id, path]
@@ -196,7 +200,8 @@ class Store(SearchReads):
             else:
                 file_id = int(self.db.table("files").insert(record).last_pk)  # type: ignore[arg-type]
             added = []
-            for chunk, vector in zip(chunks, vectors if vectors is not None else [], strict=True):
+            per_chunk = [None] * len(chunks) if vectors is None else vectors
+            for chunk, vector in zip(chunks, per_chunk, strict=True):
                 chunk_id = self.db.execute(
                     "INSERT INTO chunks (file_id, start_line, end_line, kind, language, symbol, "
                     "text, text_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -212,10 +217,11 @@ class Store(SearchReads):
                     ],
                 ).lastrowid
                 assert chunk_id is not None  # an INSERT always sets it
-                self.db.execute(
-                    "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?)",
-                    [chunk_id, np.asarray(vector, dtype=np.float32).tobytes()],
-                )
+                if vector is not None:
+                    self.db.execute(
+                        "INSERT INTO vectors (chunk_id, vector) VALUES (?, ?)",
+                        [chunk_id, np.asarray(vector, dtype=np.float32).tobytes()],
+                    )
                 added.append(int(chunk_id))
         return removed, added
 

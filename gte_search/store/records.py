@@ -59,3 +59,12 @@ class IndexCounts:
     chunks: int
     vectors: int
     lexical: int  # rows of the FTS table, kept equal to chunks by triggers
+
+
+@dataclass(frozen=True)
+class PendingChunk:
+    """A chunk stored without its vector: searchable by its words, not yet by meaning."""
+
+    id: int
+    text_hash: str  # equal hashes share one vector
+    embedding_text: str
