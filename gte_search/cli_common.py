@@ -99,4 +99,9 @@ def load_embedder(
             return encoder
     from gte_search.embed import Embedder
 
-    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
+    embedder = Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
+    if for_queries:
+        from gte_search.query_encoder import use_query_threads
+
+        use_query_threads()
+    return embedder

@@ -160,6 +160,14 @@ class OnnxQueryEncoder:
         return [float(len(item.ids)) for item in encoded]
 
 
+def use_query_threads() -> None:
+    """torch's intra-op threads for a process that only encodes queries (see QUERY_THREADS);
+    indexing keeps one per core (`embed.use_all_cores`)."""
+    import torch
+
+    torch.set_num_threads(QUERY_THREADS)
+
+
 def load_query_encoder(
     source: ModelSource,
     *,
