@@ -15,6 +15,7 @@ same token ids the torch path feeds (`Embedder.embed`: input ids and attention m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -219,8 +220,11 @@ def export_query_encoder(
     directory = export_dir(source)
     if (directory / _MANIFEST).is_file():
         return True
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=directory.parent))
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".export-", dir=directory.parent))
+    except OSError:  # an unwritable cache: searches still work, on torch
+        return False
     try:
         manifest = _export(source, work, trust_remote_code, embedder)
         (work / _MANIFEST).write_text(json.dumps(asdict(manifest), indent=2))
@@ -235,7 +239,8 @@ def export_query_encoder(
 
         if isinstance(error, ModelError):
             raise
-        _failure_file(directory).write_text(f"{type(error).__name__}: {error}\n")
+        with contextlib.suppress(OSError):
+            _failure_file(directory).write_text(f"{type(error).__name__}: {error}\n")
         return False
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -139,3 +139,12 @@ def test_a_failed_export_is_remembered_and_searches_use_torch(
     monkeypatch.setenv("GTE_SEARCH_QUERY_ENCODER", "sometimes")
     with pytest.raises(ValueError, match="GTE_SEARCH_QUERY_ENCODER must be one of"):
         query_encoder.load_query_encoder(source)
+
+
+def test_an_unwritable_cache_leaves_searches_on_torch(
+    onnx_on: Path, tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    onnx_on.write_text("a file where the cache folder should be")
+    index = tmp_path / "index"
+    build_index(index, [small_repo], tiny_model)
+    assert json_hits("compute backoff", "--index", str(index))
