@@ -57,7 +57,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
-def measure(run: Callable[[], None], repeats: int) -> list[float]:
+def measure(run: Callable[[], object], repeats: int) -> list[float]:
     run()  # warm
     times = []
     for _ in range(repeats):
@@ -82,7 +82,7 @@ def report(name: str, idle: list[float], loaded: list[float]) -> None:
     )
 
 
-def both(run: Callable[[], None], repeats: int) -> tuple[list[float], list[float]]:
+def both(run: Callable[[], object], repeats: int) -> tuple[list[float], list[float]]:
     idle = measure(run, repeats)
     with busy(2):
         loaded = measure(run, repeats)
@@ -146,7 +146,7 @@ def faiss_settings(count: int, repeats: int) -> None:
     cores = len(os.sched_getaffinity(0))
     for threads in (None, 1):
         vectors.SEARCH_THREADS = threads
-        idle, loaded = both(lambda: built.search(query, 80) and None, repeats)
+        idle, loaded = both(lambda: built.search(query, 80), repeats)
         report(f"faiss {count // 1000}k flat, x{threads or cores}", idle, loaded)
     vectors.SEARCH_THREADS = 1
 
@@ -162,7 +162,7 @@ def index_settings(source_id: str, texts: int) -> None:
     cores = len(os.sched_getaffinity(0))
     for threads in (cores, 1):
         torch.set_num_threads(threads)
-        idle, loaded = both(lambda: embedder.embed(batch) and None, 3)
+        idle, loaded = both(lambda: embedder.embed(batch), 3)
         rate_idle = texts / (statistics.median(idle) / 1000)
         rate_busy = texts / (statistics.median(loaded) / 1000)
         print(
