@@ -51,9 +51,12 @@ _TOKENIZER = "tokenizer.json"
 _FAILED = "export-failed.txt"
 # The files whose change makes an export stale (weights, config, vocabulary).
 _MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".txt", ".model")
-# One short query needs well under a millisecond of matrix work per layer; extra threads
-# only spin against whatever else loads the CPU (benchmarks/busy_latency.py).
+# torch's OpenMP threads spin while they wait: beside two busy processes a torch query took
+# 3.4x its idle time with one thread per core, 1.5x with one (benchmarks/busy_latency.py).
 QUERY_THREADS = 1
+# ONNX Runtime's threads are told not to spin (below), and then one per core measured best
+# beside two busy processes (p50 23-58 ms vs 81-87 ms with one thread), as fast idle.
+ONNX_QUERY_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ class OnnxQueryEncoder:
 
     precision = "fp32"
 
-    def __init__(self, directory: Path, *, threads: int = QUERY_THREADS) -> None:
+    def __init__(self, directory: Path, *, threads: int = ONNX_QUERY_THREADS) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
