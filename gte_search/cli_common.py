@@ -15,9 +15,8 @@ from gte_search.cli_output import note
 from gte_search.config import INDEX_ENV, default_index_dir
 
 if TYPE_CHECKING:
-    from gte_search.embed import Embedder
     from gte_search.index import SearchIndex
-    from gte_search.models import ModelSource
+    from gte_search.models import EmbeddingModel, ModelSource
 
 # 1: the run finished, but some files could not be read (they are listed on stderr); or,
 # as grep and rg do, a search found nothing.
@@ -83,11 +82,26 @@ def load_embedder(
     named_by_user: bool,
     trust_remote_code: bool,
     precision: str | None = None,
-) -> Embedder:
-    from gte_search.embed import Embedder
+    for_queries: bool = False,
+) -> EmbeddingModel:
+    """The model, loaded for indexing; `for_queries`: the ONNX query encoder when it can be
+    had (no torch import: a fresh search starts in a fraction of the time)."""
     from gte_search.models import resolve_model
 
     source: ModelSource = resolve_model(model, named_by_user=named_by_user)
     if source.notice:
         note(source.notice)
-    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
+    if for_queries:
+        from gte_search.query_encoder import load_query_encoder
+
+        encoder = load_query_encoder(source, trust_remote_code=trust_remote_code, on_export=note)
+        if encoder is not None:
+            return encoder
+    from gte_search.embed import Embedder
+
+    embedder = Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
+    if for_queries:
+        from gte_search.query_encoder import use_query_threads
+
+        use_query_threads()
+    return embedder

@@ -131,6 +131,7 @@ def index(
                 vector_kind,
                 cluster,
             )
+        _prepare_for_queries(search_index, trust_remote_code)
     if report.problems:
         sys.exit(EXIT_UNREADABLE)
 
@@ -199,6 +200,17 @@ def _embedder_for_update(
         trust_remote_code=trust_remote_code,
         precision=precision,
     )
+
+
+def _prepare_for_queries(search_index: SearchIndex, trust_remote_code: bool) -> None:
+    """Export the model for torch-free searches now, outside the write lock, so that the
+    first search after indexing starts fast too (gte_search.query_encoder)."""
+    from gte_search.models import resolve_model
+    from gte_search.query_encoder import prepare_query_encoder
+
+    if search_index.model is not None:
+        source = resolve_model(search_index.model.model_id, named_by_user=True)
+        prepare_query_encoder(source, trust_remote_code=trust_remote_code, on_export=note)
 
 
 @click.command()

@@ -26,8 +26,8 @@ from indexer.chunk import CHUNK_KINDS
 
 if TYPE_CHECKING:
     from gte_search.cli_formats import LineFormat
-    from gte_search.embed import Embedder
     from gte_search.hits import SearchHit, SearchMode
+    from gte_search.models import EmbeddingModel
 
 
 @click.command()
@@ -112,10 +112,13 @@ def search(
             raise UserError(
                 f"the index at {search_index.directory} is empty; run: gte-search index PATH"
             )
-        embedder: Embedder | None = None
+        embedder: EmbeddingModel | None = None
         if mode != "lexical":
             embedder = load_embedder(
-                model.model_id, named_by_user=True, trust_remote_code=trust_remote_code
+                model.model_id,
+                named_by_user=True,
+                trust_remote_code=trust_remote_code,
+                for_queries=True,
             )
             for line in search_index.load_vectors():
                 note(line)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import os
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,11 @@ IndexKind = Literal["auto", "flat", "ivf"]
 # Exact search scans every vector: ~15 ms per query at 200k x 384 on 2 cores. Above this an
 # IVF index scans only the `nprobe` nearest of its lists (benchmarks/scale.py).
 IVF_THRESHOLD = 200_000
+# One query scans its vectors on one thread: FAISS's OpenMP threads wait for each other by
+# spinning, so beside a compiler or a test run a 1 ms search took ~100 ms with one thread
+# per core (benchmarks/busy_latency.py). None leaves FAISS's own setting (all cores), which
+# builds, training and calibration keep.
+SEARCH_THREADS: int | None = 1
 # nprobe is the smallest power of two whose recall@10 against exact search reaches this.
 TARGET_RECALL = 0.95
 _CALIBRATION_QUERIES = 200
@@ -112,11 +118,12 @@ class VectorIndex:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
         # GPU indexes take no id selector; a filtered search runs on the CPU copy.
         searcher = self.index if params is not None else self._searcher()
-        scores, ids = searcher.search(
-            np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
-            min(k, len(self)),
-            params=params,
-        )
+        with omp_threads(SEARCH_THREADS):
+            scores, ids = searcher.search(
+                np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
+                min(k, len(self)),
+                params=params,
+            )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
     def _searcher(self) -> faiss.Index:
@@ -146,6 +153,20 @@ class VectorIndex:
         if index.d != dimension or not isinstance(index, faiss.IndexIDMap2 | faiss.IndexIVFFlat):
             return None
         return cls(dimension, index)
+
+
+@contextmanager
+def omp_threads(count: int | None) -> Iterator[None]:
+    """FAISS's OpenMP threads set to `count` inside, restored after (None: unchanged)."""
+    if count is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def resolve_kind(kind: str, size: int) -> str:

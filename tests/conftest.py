@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,11 @@ os.environ.pop("GTE_SEARCH_INDEX", None)
 # Results and snapshots must not depend on whether this CPU has bf16; tests that want another
 # precision ask for it.
 os.environ["GTE_SEARCH_PRECISION"] = "fp32"
+# Searches use the torch encoder unless a test asks for ONNX (tests/test_query_encoder.py):
+# an export per test's private model copy would cost seconds each. Exports never go to the
+# user's cache.
+os.environ["GTE_SEARCH_QUERY_ENCODER"] = "torch"
+os.environ["GTE_SEARCH_CACHE"] = tempfile.mkdtemp(prefix="gte-search-test-cache-")
 
 SAMPLE_REPOS = Path(__file__).resolve().parent.parent / "sample_repos"
 _WORDS = (
