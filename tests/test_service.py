@@ -1,0 +1,387 @@
+"""`gte-search serve` and `gte-search watch` end to end: real subprocesses on a temporary index
+built with the tiny model, talked to through the CLI, the client module and raw sockets.
+
+The tests of the shared service run in file order: the last one stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gte_search.service_client import (
+    INFO_NAME,
+    SERVICE_ENV,
+    SOCKET_NAME,
+    TOKEN_NAME,
+    ServiceClient,
+    service_info,
+    socket_address,
+)
+from tests.conftest import build_index, run_cli
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Starting a service imports torch and loads the model: seconds on a busy 2-core machine.
+START_TIMEOUT = 90.0
+# Watch latency is a benchmark (benchmarks/service_latency.py); a test only needs to see it.
+CHANGE_TIMEOUT = 20.0
+
+
+def _write_repo(root: Path) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "pkg" / "retry.py").write_text(
+        "import random\n\n\n"
+        "def compute_backoff(attempt: int) -> float:\n"
+        '    """Exponential backoff with jitter."""\n'
+        "    return 2**attempt + random.random()\n\n\n"
+        "class Client:\n"
+        "    def send(self, request):\n"
+        "        return self.transport.send(request)\n"
+    )
+    (root / "docs" / "guide.md").write_text(
+        "# Guide\n\n## Install\n\nRun pip install pkg to install the package from PyPI.\n"
+    )
+    (root / ".gitignore").write_text("*.log\n")
+    (root / "debug.log").write_text("noise that must not be indexed\n")
+    return root
+
+
+def start_service(
+    index_dir: Path, *args: str, log: Path, watch: bool = True
+) -> subprocess.Popen[bytes]:
+    """A `serve` subprocess, returned once it answers (and, with `watch`, watches)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop(SERVICE_ENV, None)
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gte_search", "serve", "--index", str(index_dir), *args],
+            stdout=sink,
+            stderr=sink,
+            env=env,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited {process.returncode}: {log.read_text()}")
+        info = service_info(index_dir)
+        if info is not None and info["pid"] == process.pid and (info["watching"] or not watch):
+            return process
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"serve did not answer in {START_TIMEOUT}s: {log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> int:
+    if process.poll() is None:
+        process.send_signal(how)
+    return process.wait(timeout=60)
+
+
+def wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + CHANGE_TIMEOUT
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, tiny_model_master: Path
+) -> Iterator[tuple[Path, Path, subprocess.Popen[bytes]]]:
+    """(index directory, root, serve process) with --http on an ephemeral port."""
+    base = tmp_path_factory.mktemp("served")
+    root = _write_repo(base / "repo")
+    index_dir = base / "index"
+    build_index(index_dir, [root], tiny_model_master)
+    process = start_service(index_dir, "--http", "127.0.0.1:0", log=base / "serve.log")
+    yield index_dir, root, process
+    stop(process, signal.SIGKILL)
+
+
+def requests_served(index_dir: Path) -> int:
+    info = service_info(index_dir)
+    assert info is not None
+    return int(info["requests"])
+
+
+def search_json(index_dir: Path, *words: str) -> list[dict[str, Any]]:
+    code, out, err = run_cli("search", "--index", str(index_dir), "--json", *words)
+    assert code == 0, err
+    result: list[dict[str, Any]] = json.loads(out)
+    return result
+
+
+QUERIES = [
+    ("compute_backoff",),
+    ("install the package",),
+    ("send request", "--lang", "py"),
+    ("retry", "kind:code", "--mode", "lexical"),
+    ("backoff", "--mode", "semantic", "-k", "2"),
+    ("package", "path:pkg/**"),
+    ("pip", "path:repo/docs/*"),  # relative to the client's directory
+]
+
+
+def test_results_are_those_of_an_in_process_search(
+    served: tuple[Path, Path, subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index_dir, root, _ = served
+    monkeypatch.chdir(root.parent)
+    for args in QUERIES:
+        for output in (("--json",), ("--color", "never")):
+            command = ["search", "--index", str(index_dir), *output, *args]
+            before = requests_served(index_dir)
+            by_service = run_cli(*command)
+            assert requests_served(index_dir) == before + 2, "the service answered"
+            monkeypatch.setenv(SERVICE_ENV, "off")
+            in_process = run_cli(*command)
+            monkeypatch.delenv(SERVICE_ENV)
+            assert by_service == in_process, args
+            assert by_service[0] == 0 and by_service[1]
+    # A mistake is the same one-line error either way.
+    code, _, err = run_cli("search", "--index", str(index_dir), "retry", "root:nowhere")
+    assert code == 2 and "root:nowhere is not a root" in err
+
+
+def test_a_fresh_process_batch_matches_in_process(
+    served: tuple[Path, Path, subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    index_dir, _, _ = served
+    queries = "compute_backoff\ninstall\nlang:markdown guide\n"
+    command = [sys.executable, "-m", "gte_search", "search", "--index", str(index_dir)]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    before = requests_served(index_dir)
+    by_service = subprocess.run(
+        [*command, "--batch", "-"], input=queries, capture_output=True, text=True, env=env
+    )
+    assert requests_served(index_dir) == before + 4  # three searches and this status
+    in_process = subprocess.run(
+        [*command, "--batch", "-"],
+        input=queries,
+        capture_output=True,
+        text=True,
+        env={**env, SERVICE_ENV: "off"},
+    )
+    assert by_service.returncode == in_process.returncode == 0, by_service.stderr
+    assert by_service.stdout == in_process.stdout
+    assert len(by_service.stdout.splitlines()) == 3
+
+
+def test_two_clients_at_once(served: tuple[Path, Path, subprocess.Popen[bytes]]) -> None:
+    index_dir, _, _ = served
+    expected = search_json(index_dir, "compute_backoff")
+    results: list[list[str]] = []
+    failures: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            connection = ServiceClient.connect(index_dir)
+            assert connection is not None
+            with connection:
+                from gte_search.query import SearchFilters
+
+                paths = []
+                for _ in range(15):
+                    hits, _notes = connection.search(
+                        "compute_backoff", 10, SearchFilters(), "hybrid"
+                    )
+                    paths.append(json.dumps([hit.__dict__ for hit in hits]))
+                results.append(paths)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    assert len(results) == 4
+    assert {answer for paths in results for answer in paths} == {json.dumps(expected)}
+
+
+def test_a_client_that_leaves_mid_request_does_not_hurt(
+    served: tuple[Path, Path, subprocess.Popen[bytes]],
+) -> None:
+    index_dir, _, process = served
+    request = {"op": "search", "query": "install", "k": 10, "mode": "hybrid", "cwd": "/"}
+    for payload in (json.dumps(request).encode() + b"\n", b'{"op": "sea'):
+        for _ in range(5):
+            raw = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            with socket_address(index_dir / SOCKET_NAME) as address:
+                raw.connect(address)
+            raw.sendall(payload)
+            raw.close()  # without reading the answer
+    connection = ServiceClient.connect(index_dir)
+    assert connection is not None
+    with connection:
+        with pytest.raises(Exception, match="unknown op"):
+            connection.request({"op": "nonsense"})
+        assert connection.info()["pid"] == process.pid
+    assert process.poll() is None
+    assert search_json(index_dir, "install")
+
+
+def test_only_the_owner_can_connect(served: tuple[Path, Path, subprocess.Popen[bytes]]) -> None:
+    index_dir, _, process = served
+    for name in (SOCKET_NAME, TOKEN_NAME, INFO_NAME):
+        assert stat.S_IMODE((index_dir / name).stat().st_mode) == 0o600, name
+    assert stat.S_ISSOCK((index_dir / SOCKET_NAME).stat().st_mode)
+    info = json.loads((index_dir / INFO_NAME).read_text())
+    assert info["pid"] == process.pid and info["started"] <= time.time()
+
+
+def test_http_refuses_a_request_without_the_token(
+    served: tuple[Path, Path, subprocess.Popen[bytes]],
+) -> None:
+    index_dir, root, _ = served
+    address = json.loads((index_dir / INFO_NAME).read_text())["http"]
+    token = (index_dir / TOKEN_NAME).read_text().strip()
+    body = json.dumps({"query": "compute_backoff", "k": 10, "mode": "hybrid", "cwd": str(root)})
+
+    def post(headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(
+            f"http://{address}/search", data=body.encode(), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    assert post({})[0] == 401
+    assert post({"Authorization": "Bearer wrong"})[0] == 401
+    code, answer = post({"Authorization": f"Bearer {token}"})
+    assert code == 200 and answer["hits"] == search_json(index_dir, "compute_backoff")
+
+
+def test_status_names_the_service(served: tuple[Path, Path, subprocess.Popen[bytes]]) -> None:
+    index_dir, _, process = served
+    code, out, _ = run_cli("status", "--index", str(index_dir))
+    assert code == 0 and f"service:   running (pid {process.pid}, up " in out
+    code, out, _ = run_cli("status", "--index", str(index_dir), "--json")
+    assert json.loads(out)["service"]["pid"] == process.pid
+
+
+def _top_paths(index_dir: Path, query: str) -> list[str]:
+    return [hit["path"] for hit in search_json(index_dir, query)]
+
+
+def test_watch_follows_edits_new_files_deletions_and_renames(
+    served: tuple[Path, Path, subprocess.Popen[bytes]],
+) -> None:
+    index_dir, root, _ = served
+    retry = root / "pkg" / "retry.py"
+    retry.write_text(retry.read_text() + "\n\ndef zebra_quantum_flux(x):\n    return x\n")
+    wait_for(lambda: _top_paths(index_dir, "zebra_quantum_flux")[:1] == ["pkg/retry.py"], "edit")
+
+    (root / "pkg" / "walrus.py").write_text("def walrus_harmonic():\n    return 1\n")
+    wait_for(lambda: "pkg/walrus.py" in _top_paths(index_dir, "walrus_harmonic"), "new file")
+
+    (root / "pkg" / "walrus.py").unlink()
+    wait_for(lambda: "pkg/walrus.py" not in _top_paths(index_dir, "walrus_harmonic"), "deletion")
+
+    (root / "docs" / "guide.md").rename(root / "docs" / "manual.md")
+    wait_for(lambda: _top_paths(index_dir, "pip install")[:1] == ["docs/manual.md"], "rename")
+    assert "docs/guide.md" not in _top_paths(index_dir, "pip install")
+
+
+def test_watch_ignores_what_gitignore_ignores(
+    served: tuple[Path, Path, subprocess.Popen[bytes]],
+) -> None:
+    index_dir, root, _ = served
+    (root / ".gitignore").write_text("*.log\nsecret.py\n")
+    (root / "secret.py").write_text("def ignored_marmot():\n    return 1\n")
+    (root / "debug.log").write_text("def ignored_marmot(): log noise\n")
+    # Changes are applied in order: once a later file is found, the earlier ones were seen.
+    (root / "pkg" / "sentinel.py").write_text("def sentinel_ocelot():\n    return 2\n")
+    wait_for(lambda: "pkg/sentinel.py" in _top_paths(index_dir, "sentinel_ocelot"), "sentinel")
+    found = search_json(index_dir, "ignored_marmot", "--mode", "lexical")
+    assert all(hit["path"] not in ("secret.py", "debug.log") for hit in found)
+
+
+def test_sigterm_stops_cleanly_and_leaves_the_index_consistent(
+    served: tuple[Path, Path, subprocess.Popen[bytes]],
+) -> None:
+    index_dir, root, process = served
+    # Stop it while it has an update to make.
+    (root / "pkg" / "late.py").write_text("def late_arrival():\n    return 3\n")
+    time.sleep(0.2)
+    assert stop(process) == 0
+    for name in (SOCKET_NAME, TOKEN_NAME, INFO_NAME):
+        assert not (index_dir / name).exists(), name
+    from gte_search.index import SearchIndex
+
+    with SearchIndex.open(index_dir) as index:
+        assert index.load_vectors() == []  # the saved vectors match the database
+        assert len(index.vectors.ids()) == index.status().chunks
+    assert search_json(index_dir, "compute_backoff")  # in-process now
+
+
+def test_stale_socket_replaced_second_service_refused_idle_timeout(
+    tmp_path: Path, tiny_model_master: Path
+) -> None:
+    root = _write_repo(tmp_path / "repo")
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [root], tiny_model_master)
+    log = tmp_path / "serve.log"
+    killed = start_service(index_dir, "--no-watch", log=log, watch=False)
+    stop(killed, signal.SIGKILL)
+    assert (index_dir / SOCKET_NAME).exists()  # stale: nobody listens
+    assert ServiceClient.connect(index_dir) is None
+    assert search_json(index_dir, "compute_backoff")  # falls back without a word
+
+    replacing = start_service(index_dir, "--no-watch", "--idle-timeout", "3", log=log, watch=False)
+    second = subprocess.run(
+        [sys.executable, "-m", "gte_search", "serve", "--index", str(index_dir)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        timeout=START_TIMEOUT,
+    )
+    assert second.returncode == 2
+    assert f"a service (pid {replacing.pid}) is already running" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert replacing.wait(timeout=30) == 0  # idle for 3 s: it stops by itself
+    assert not (index_dir / SOCKET_NAME).exists()
+    assert "no requests for 3s" in log.read_text()
+
+
+def test_watch_command_prints_a_line_per_update(tmp_path: Path, tiny_model_master: Path) -> None:
+    root = _write_repo(tmp_path / "repo")
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [root], tiny_model_master)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gte_search", "watch", "--index", str(index_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        assert process.stderr is not None and process.stdout is not None
+        while "watching" not in process.stderr.readline():
+            assert process.poll() is None
+        (root / "pkg" / "retry.py").write_text("def changed():\n    return 0\n")
+        line = process.stdout.readline()
+        assert "pkg/retry.py: 0 added, 1 changed, 0 removed; 1 chunks embedded" in line
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
