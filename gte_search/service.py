@@ -69,6 +69,7 @@ DEFAULT_IDLE_TIMEOUT = 1800.0
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = 128  # clients that connect at once wait in the backlog, not fail
     service: Service
 
 

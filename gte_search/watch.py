@@ -29,6 +29,8 @@ DEBOUNCE_MS = 1600
 TIMEOUT_MS = 500
 # How often a watcher waiting for another writer's lock checks whether it should stop.
 LOCK_POLL_SECONDS = 0.2
+# After watching failed (too many folders for the system's limit), try again this much later.
+RETRY_SECONDS = 30.0
 
 ModelProvider = Callable[[str], EmbeddingModel]  # model id -> the loaded model
 
@@ -107,7 +109,11 @@ class IndexWatcher:
                     self.ready.set()
                     self.stop.wait(TIMEOUT_MS / 1000)
                     continue
-                self._watch(index, roots)
+                try:
+                    self._watch(index, roots)
+                except OSError as error:  # e.g. the system's limit of watched folders
+                    self.on_update(WatchUpdate([], None, f"cannot watch the roots: {error}"))
+                    self.stop.wait(RETRY_SECONDS)
         finally:
             index.close()
 
@@ -157,6 +163,10 @@ class IndexWatcher:
                 index.lock.release()
         except (IndexProblem, ModelError) as error:
             self.on_update(WatchUpdate(paths, None, str(error), time.perf_counter() - started))
+            return
+        except Exception as error:  # say it and keep watching: the next change may succeed
+            problem = f"{type(error).__name__}: {error}"
+            self.on_update(WatchUpdate(paths, None, problem, time.perf_counter() - started))
             return
         if _changed(report) or report.problems:
             self.on_update(WatchUpdate(paths, report, None, time.perf_counter() - started))

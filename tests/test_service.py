@@ -161,27 +161,27 @@ def test_results_are_those_of_an_in_process_search(
 
 
 def test_a_fresh_process_batch_matches_in_process(
-    served: tuple[Path, Path, subprocess.Popen[bytes]], tmp_path: Path
+    served: tuple[Path, Path, subprocess.Popen[bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     index_dir, _, _ = served
     queries = "compute_backoff\ninstall\nlang:markdown guide\n"
-    command = [sys.executable, "-m", "gte_search", "search", "--index", str(index_dir)]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     before = requests_served(index_dir)
     by_service = subprocess.run(
-        [*command, "--batch", "-"], input=queries, capture_output=True, text=True, env=env
-    )
-    assert requests_served(index_dir) == before + 4  # three searches and this status
-    in_process = subprocess.run(
-        [*command, "--batch", "-"],
+        [sys.executable, "-m", "gte_search", "search", "--index", str(index_dir), "--batch", "-"],
         input=queries,
         capture_output=True,
         text=True,
-        env={**env, SERVICE_ENV: "off"},
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
-    assert by_service.returncode == in_process.returncode == 0, by_service.stderr
-    assert by_service.stdout == in_process.stdout
-    assert len(by_service.stdout.splitlines()) == 3
+    assert requests_served(index_dir) == before + 4  # three searches and this status
+    assert by_service.returncode == 0, by_service.stderr
+    monkeypatch.setenv(SERVICE_ENV, "off")
+    code, in_process, _ = run_cli(
+        "search", "--index", str(index_dir), "--batch", "-", input=queries
+    )
+    assert code == 0
+    assert by_service.stdout == in_process
+    assert len(in_process.splitlines()) == 3
 
 
 def test_two_clients_at_once(served: tuple[Path, Path, subprocess.Popen[bytes]]) -> None:
@@ -349,13 +349,25 @@ def test_stale_socket_replaced_second_service_refused_idle_timeout(
     assert search_json(index_dir, "compute_backoff")  # falls back without a word
 
     replacing = start_service(index_dir, "--no-watch", "--idle-timeout", "3", log=log, watch=False)
-    second = subprocess.run(
-        [sys.executable, "-m", "gte_search", "serve", "--index", str(index_dir)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        timeout=START_TIMEOUT,
-    )
+    starting = threading.Event()
+
+    def keep_busy() -> None:  # requests keep the replacing service from its idle timeout
+        while not starting.wait(0.5):
+            service_info(index_dir)
+
+    busy = threading.Thread(target=keep_busy)
+    busy.start()
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "gte_search", "serve", "--index", str(index_dir)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            timeout=START_TIMEOUT,
+        )
+    finally:
+        starting.set()
+        busy.join()
     assert second.returncode == 2
     assert f"a service (pid {replacing.pid}) is already running" in second.stderr
     assert "Traceback" not in second.stderr
