@@ -48,21 +48,30 @@ def serve(
     search` and `status` use it when it runs. Stops on Ctrl-C, SIGTERM or after the idle
     timeout.
     """
+    from gte_search.service_files import ServiceFiles, ServiceRunning
+
+    directory = (index_dir or default_index_dir()).resolve()
+    if not directory.is_dir():
+        raise UserError(f"no index at {directory}; create one with: gte-search index PATH")
+    # Claimed before the heavy imports: a second `serve` is refused at once.
+    files = ServiceFiles(directory)
+    with user_errors():
+        try:
+            files.claim()
+        except ServiceRunning as error:
+            raise UserError(str(error)) from error
     from gte_search.service import Service
-    from gte_search.service_files import ServiceRunning
 
     service = Service(
-        index_dir or default_index_dir(),
+        directory,
         trust_remote_code=trust_remote_code,
         watch=not no_watch,
         idle_timeout=idle_timeout,
         log=note,
+        files=files,
     )
     with user_errors():
-        try:
-            service.start(http_address)
-        except ServiceRunning as error:
-            raise UserError(str(error)) from error
+        service.start(http_address)
     where = f" and http://{service.http_address}" if service.http_address else ""
     note(f"serving {service.index_dir} on {service.files.socket_path}{where}")
     service.run()

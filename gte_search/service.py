@@ -100,9 +100,10 @@ class Service:
         watch: bool = True,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         log: Any = print,
+        files: ServiceFiles | None = None,
     ) -> None:
         self.index_dir = index_dir.resolve()
-        self.files = ServiceFiles(self.index_dir)
+        self.files = files or ServiceFiles(self.index_dir)  # claimed early by the CLI
         self.idle_timeout = idle_timeout
         self.log = log
         self.started = time.time()
@@ -128,10 +129,11 @@ class Service:
     # Starting and stopping (on the main thread).
 
     def start(self, http: str | None = None) -> None:
-        """Open the index, claim it, listen; raises `ServiceRunning` when another service
+        """Claim the index, open it, listen; raises `ServiceRunning` when another service
         has it, `IndexProblem` when there is no index."""
-        self._searcher.submit(self._open).result()
+        self.files.claim()
         try:
+            self._searcher.submit(self._open).result()
             self._listen(http)
         except BaseException:
             for server in self._servers:
@@ -142,7 +144,6 @@ class Service:
             raise
 
     def _listen(self, http: str | None) -> None:
-        self.files.claim()
         unix = self.files.bind(_UnixServer, _Connection)
         unix.service = self
         self._servers.append(unix)

@@ -36,6 +36,8 @@ class ServiceFiles:
 
     def claim(self) -> None:
         """Become the index's only service, or raise `ServiceRunning` naming the other."""
+        if self._fd is not None:
+            return
         while True:
             fd = os.open(self.info_path, os.O_RDWR | os.O_CREAT, PRIVATE)
             try:

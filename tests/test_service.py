@@ -342,9 +342,19 @@ def test_stale_socket_replaced_second_service_refused_idle_timeout(
     index_dir = tmp_path / "index"
     build_index(index_dir, [root], tiny_model_master)
     log = tmp_path / "serve.log"
-    killed = start_service(index_dir, "--no-watch", log=log, watch=False)
-    stop(killed, signal.SIGKILL)
-    assert (index_dir / SOCKET_NAME).exists()  # stale: nobody listens
+    # What a SIGKILLed service leaves: a socket nobody listens on, a pid file naming the dead.
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    (index_dir / INFO_NAME).write_text(json.dumps({"pid": int(dead.stdout), "started": 0}))
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with socket_address(index_dir / SOCKET_NAME) as address:
+        left.bind(address)
+    left.close()
+    assert (index_dir / SOCKET_NAME).exists()
     assert ServiceClient.connect(index_dir) is None
     assert search_json(index_dir, "compute_backoff")  # falls back without a word
 
