@@ -407,3 +407,37 @@ def test_watch_command_prints_a_line_per_update(tmp_path: Path, tiny_model_maste
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
+
+
+def test_watched_changes_follow_the_walkers_rules(tmp_path: Path) -> None:
+    from gte_search.watch import changed_paths
+    from indexer.walk import WalkedFile, walk
+
+    root = tmp_path / "root"
+    files = {
+        ".gitignore": "*.log\n!keep.log\nsecret/\n",
+        "a.py": "",
+        "debug.log": "",
+        "keep.log": "",
+        "secret/x.py": "",
+        "sub/.gitignore": "local.py\n",
+        "sub/local.py": "",
+        "sub/b.py": "",
+        "node_modules/m.js": "",
+        "deep/secret/y.py": "",
+        "index/index.db": "",  # the index directory inside its own root
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    walked = {
+        item.path
+        for item in walk(root, excluded_paths=(root / "index",))
+        if isinstance(item, WalkedFile)
+    }
+    changes = [("modified", str(root / name)) for name in files]
+    changes.append(("deleted", str(root / "gone.py")))
+    found = changed_paths(changes, [root], root / "index")
+    # Every file the walker reaches, the ignore files that steer it, and a deletion.
+    assert sorted(found[root]) == sorted([*walked, ".gitignore", "sub/.gitignore", "gone.py"])
+    assert changed_paths([("added", str(tmp_path / "elsewhere.py"))], [root], root / "index") == {}
