@@ -52,6 +52,7 @@ from types import FrameType
 from typing import Any
 
 from gte_search.config import SettingError
+from gte_search.freshness import Freshness
 from gte_search.hits import PathOutsideRoot, inert, resolve_hit_path
 from gte_search.index import IndexProblem, SearchIndex
 from gte_search.models import ModelError
@@ -117,7 +118,7 @@ class Service:
         self._counters = threading.Lock()
         self._searcher = ThreadPoolExecutor(1, thread_name_prefix="gte-search-search")
         self._index: SearchIndex | None = None  # owned by the search thread
-        self._seen_version: int | None = None
+        self._freshness: Freshness | None = None
         self._threads: list[threading.Thread] = []
         self._servers: list[socketserver.BaseServer] = []
         self.watcher = (
@@ -157,6 +158,7 @@ class Service:
         self.files.write_info(self.info())
         for server in self._servers:
             self._spawn(server.serve_forever, "serve")
+        self._searcher.submit(lambda: self._require_index().load_vectors())  # warm, in turn
         model = self._searcher.submit(lambda: self._require_index().model).result()
         if model is not None:  # load the model now, so the first search finds it warm
             self._spawn(lambda: self.model.preload(model.model_id, self.log), "model")
@@ -262,6 +264,7 @@ class Service:
         # threads spinning against a busy machine made it 25 ms (2 cores, load 6).
         faiss.omp_set_num_threads(1)
         self._index = SearchIndex.open(self.index_dir)
+        self._freshness = Freshness(self._index)
 
     def _close(self) -> None:
         if self._index is not None:
@@ -275,12 +278,9 @@ class Service:
     def _refresh(self) -> None:
         """Reload the vectors once another connection (the watcher, `gte-search index`) has
         committed and no writer holds the lock; until then keep searching what we have."""
-        index = self._require_index()
-        version = index.store.data_version()
-        if version != self._seen_version and index.lock.holder() is None:
-            index.cache.forget()
-            index.load_vectors()
-            self._seen_version = version
+        assert self._freshness is not None
+        if self._freshness.stale():
+            self._require_index().load_vectors()
 
     def _search(self, request: dict[str, Any]) -> dict[str, Any]:
         index = self._require_index()

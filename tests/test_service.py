@@ -441,3 +441,37 @@ def test_watched_changes_follow_the_walkers_rules(tmp_path: Path) -> None:
     # Every file the walker reaches, the ignore files that steer it, and a deletion.
     assert sorted(found[root]) == sorted([*walked, ".gitignore", "sub/.gitignore", "gone.py"])
     assert changed_paths([("added", str(tmp_path / "elsewhere.py"))], [root], root / "index") == {}
+
+
+async def test_the_tui_sees_an_update_made_by_another_writer(
+    tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    """What the service's watcher (or `gte-search index`) writes reaches an open TUI."""
+    from textual.widgets import Input
+
+    from gte_search.index import SearchIndex
+    from gte_search.tui import make_app
+
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [small_repo], tiny_model)
+    app = make_app(index_dir, debounce=0, show_latency=False)
+
+    async def search(query: str) -> set[str]:
+        app.query_one("#query", Input).value = query
+        for _ in range(3):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        return {hit.path for hit in app.hits}
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert "pkg/retry.py" in await search("backoff")
+        (small_repo / "pkg" / "cookies.py").write_text("def parse_cookie(header):\n    pass\n")
+        build_index(index_dir, [small_repo], tiny_model)  # another connection writes
+        assert "pkg/cookies.py" in await search("parse_cookie header")
+
+        def vectors_match() -> bool:
+            index = app.searcher.index
+            assert isinstance(index, SearchIndex)
+            return len(index.vectors.ids()) == index.status().chunks
+
+        assert await app.searcher.run(vectors_match)  # the new chunk's vector too
