@@ -475,3 +475,20 @@ async def test_the_tui_sees_an_update_made_by_another_writer(
             return len(index.vectors.ids()) == index.status().chunks
 
         assert await app.searcher.run(vectors_match)  # the new chunk's vector too
+
+
+def test_a_socket_in_a_deep_index_directory(tmp_path: Path) -> None:
+    """sun_path holds ~108 bytes; an index deeper than that still gets its socket."""
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    path = deep / SOCKET_NAME
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with socket_address(path) as address:
+        listener.bind(address)
+    listener.listen()
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with socket_address(path) as address:
+        client.connect(address)
+    client.close()
+    listener.close()
+    assert path.exists()
