@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -16,6 +18,32 @@ from gte_search.cli_common import (
 )
 from gte_search.cli_output import note
 from gte_search.config import default_index_dir
+
+if TYPE_CHECKING:
+    from gte_search.index import IndexOptions
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def update_options(command: F) -> F:
+    """How watched files are read: the same choices as `gte-search index` (not remembered
+    by the index, so give the ones the roots were indexed with)."""
+    command = click.option(
+        "--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files."
+    )(command)
+    return click.option(
+        "--max-file-size",
+        type=click.IntRange(min=1),
+        default=1_000_000,
+        show_default=True,
+        help="Skip files larger than this many bytes.",
+    )(command)
+
+
+def index_options(max_file_size: int, no_ignore: bool) -> IndexOptions:
+    from gte_search.index import IndexOptions
+
+    return IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
 
 
 @click.command()
@@ -33,12 +61,15 @@ from gte_search.config import default_index_dir
     help="Also answer HTTP on this loopback address; requests need the token in INDEX/serve.token.",
 )
 @click.option("--no-watch", is_flag=True, help="Do not watch the roots for changes.")
+@update_options
 @trust_option
 @index_option
 def serve(
     idle_timeout: float,
     http_address: str | None,
     no_watch: bool,
+    max_file_size: int,
+    no_ignore: bool,
     trust_remote_code: bool,
     index_dir: Path | None,
 ) -> None:
@@ -69,6 +100,7 @@ def serve(
         idle_timeout=idle_timeout,
         log=note,
         files=files,
+        options=index_options(max_file_size, no_ignore),
     )
     with user_errors():
         service.start(http_address)
@@ -78,9 +110,12 @@ def serve(
 
 
 @click.command()
+@update_options
 @trust_option
 @index_option
-def watch(trust_remote_code: bool, index_dir: Path | None) -> None:
+def watch(
+    max_file_size: int, no_ignore: bool, trust_remote_code: bool, index_dir: Path | None
+) -> None:
     """Keep the index up to date as files change, printing a line per update (Ctrl-C stops)."""
     from gte_search.watch import IndexWatcher, describe
 
@@ -101,6 +136,7 @@ def watch(trust_remote_code: bool, index_dir: Path | None) -> None:
             lambda model_id: embedder,
             lambda update: click.echo(describe(update)),
             on_ready=ready,
+            options=index_options(max_file_size, no_ignore),
         )
         try:
             watcher.run()

@@ -54,7 +54,7 @@ from typing import Any
 from gte_search.config import SettingError
 from gte_search.freshness import Freshness
 from gte_search.hits import PathOutsideRoot, inert, resolve_hit_path
-from gte_search.index import IndexProblem, SearchIndex
+from gte_search.index import IndexOptions, IndexProblem, SearchIndex
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters
 from gte_search.service_files import ServiceFiles
@@ -102,6 +102,7 @@ class Service:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         log: Any = print,
         files: ServiceFiles | None = None,
+        options: IndexOptions | None = None,
     ) -> None:
         self.index_dir = index_dir.resolve()
         self.files = files or ServiceFiles(self.index_dir)  # claimed early by the CLI
@@ -122,7 +123,9 @@ class Service:
         self._threads: list[threading.Thread] = []
         self._servers: list[socketserver.BaseServer] = []
         self.watcher = (
-            IndexWatcher(self.index_dir, self.model.get, self._updated, stop=self.stop)
+            IndexWatcher(
+                self.index_dir, self.model.get, self._updated, stop=self.stop, options=options
+            )
             if watch
             else None
         )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import watchfiles
 
-from gte_search.index import IndexProblem, IndexReport, SearchIndex
+from gte_search.index import IndexOptions, IndexProblem, IndexReport, SearchIndex
 from gte_search.models import EmbeddingModel, ModelError
 from indexer.walk import IGNORE_FILES, is_walked
 
@@ -54,12 +54,16 @@ class _Burst:
 
 
 def changed_paths(
-    changes: Iterable[tuple[object, str]], roots: list[Path], excluded: Path
+    changes: Iterable[tuple[object, str]],
+    roots: list[Path],
+    excluded: Path,
+    options: IndexOptions | None = None,
 ) -> dict[Path, list[str]]:
     """The roots a burst of changes touches, with the paths that matter: those `walk` would
     reach, and ignore files (which change what it reaches). The index directory is never
     one of them: its own writes must not start another update."""
     burst = _Burst()
+    honour = (options or IndexOptions()).use_ignore_files
     deepest_first = sorted(roots, key=lambda r: len(r.parts), reverse=True)
     for _change, raw in changes:
         path = Path(raw)
@@ -71,9 +75,9 @@ def changed_paths(
         rel = path.relative_to(root).as_posix()
         if path.name in IGNORE_FILES:
             parent = path.parent.relative_to(root).as_posix()
-            if parent == "." or is_walked(root, parent, is_dir=True):
+            if parent == "." or is_walked(root, parent, is_dir=True, use_ignore_files=honour):
                 burst.add(root, rel)
-        elif is_walked(root, rel, is_dir=path.is_dir()):
+        elif is_walked(root, rel, is_dir=path.is_dir(), use_ignore_files=honour):
             burst.add(root, rel)
     return burst.roots
 
@@ -90,8 +94,10 @@ class IndexWatcher:
         *,
         on_ready: Callable[[list[Path]], None] | None = None,
         stop: threading.Event | None = None,
+        options: IndexOptions | None = None,
     ) -> None:
         self.index_dir = index_dir.resolve()
+        self.options = options or IndexOptions()  # as `gte-search index` was given them
         self.model = model
         self.on_update = on_update
         self.on_ready = on_ready
@@ -136,7 +142,7 @@ class IndexWatcher:
                 self.ready.set()
                 if self.on_ready:
                     self.on_ready(roots)
-            affected = changed_paths(changes, roots, self.index_dir)
+            affected = changed_paths(changes, roots, self.index_dir, self.options)
             if affected:
                 self._update(index, affected)
             if self.stop.is_set() or _live_roots(index) != roots:
@@ -157,7 +163,7 @@ class IndexWatcher:
                 # vectors this connection holds in memory are stale.
                 if index.store.data_version() != self._seen_version:
                     index.cache.forget()
-                report = index.update(sorted(affected), embedder)
+                report = index.update(sorted(affected), embedder, options=self.options)
                 self._seen_version = index.store.data_version()
             finally:
                 index.lock.release()

@@ -165,6 +165,7 @@ def is_walked(
     rel_path: str,
     *,
     is_dir: bool = False,
+    use_ignore_files: bool = True,
     excluded_dirs: frozenset[str] = DEFAULT_EXCLUDED_DIRS,
 ) -> bool:
     """Whether `walk(root)` would reach `rel_path` ('/'-separated, relative to `root`): no
@@ -174,7 +175,8 @@ def is_walked(
     folder, base = root, ""
     parts = [part for part in rel_path.split("/") if part]
     for depth, name in enumerate(parts):
-        rules = rules + _read_rules(folder, base)
+        if use_ignore_files:
+            rules = rules + _read_rules(folder, base)
         rel = f"{base}/{name}" if base else name
         node_is_dir = is_dir if depth == len(parts) - 1 else True
         if node_is_dir and name in excluded_dirs:

@@ -441,6 +441,14 @@ def test_watched_changes_follow_the_walkers_rules(tmp_path: Path) -> None:
     # Every file the walker reaches, the ignore files that steer it, and a deletion.
     assert sorted(found[root]) == sorted([*walked, ".gitignore", "sub/.gitignore", "gone.py"])
     assert changed_paths([("added", str(tmp_path / "elsewhere.py"))], [root], root / "index") == {}
+    # --no-ignore: only the excluded folders (and the index) stay out.
+    from gte_search.index import IndexOptions
+
+    unfiltered = changed_paths(
+        changes, [root], root / "index", IndexOptions(use_ignore_files=False)
+    )
+    assert {"debug.log", "secret/x.py", "sub/local.py"} <= set(unfiltered[root])
+    assert "node_modules/m.js" not in unfiltered[root]
 
 
 async def test_the_tui_sees_an_update_made_by_another_writer(
