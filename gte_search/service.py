@@ -46,6 +46,7 @@ import signal
 import socketserver
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
@@ -100,7 +101,7 @@ class Service:
         trust_remote_code: bool = False,
         watch: bool = True,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-        log: Any = print,
+        log: Callable[[str], object] = print,
         files: ServiceFiles | None = None,
         options: IndexOptions | None = None,
     ) -> None:
@@ -168,7 +169,7 @@ class Service:
         if self.watcher is not None:
             self._spawn(self.watcher.run, "watch")
 
-    def _spawn(self, target: Any, name: str) -> None:
+    def _spawn(self, target: Callable[[], object], name: str) -> None:
         thread = threading.Thread(target=target, name=f"gte-search-{name}", daemon=True)
         thread.start()
         self._threads.append(thread)
