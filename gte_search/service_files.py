@@ -62,8 +62,10 @@ class ServiceFiles:
 
     def write_info(self, info: dict[str, Any]) -> None:
         assert self._fd is not None
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, json.dumps(info).encode() + b"\n", 0)
+        data = json.dumps(info).encode() + b"\n"
+        # Written before the cut, so that a reader never finds the file empty.
+        os.pwrite(self._fd, data, 0)
+        os.ftruncate(self._fd, len(data))
 
     def bind(self, server_class: type[socketserver.UnixStreamServer], *args: Any) -> Any:
         """Bind a server to serve.sock, replacing a stale socket (claim first: while we hold

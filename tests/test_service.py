@@ -317,6 +317,21 @@ def test_watch_ignores_what_gitignore_ignores(
     assert all(hit["path"] not in ("secret.py", "debug.log") for hit in found)
 
 
+def test_a_burst_of_changes_is_one_update_or_few(
+    served: tuple[Path, Path, subprocess.Popen[bytes]],
+) -> None:
+    index_dir, root, _ = served
+    before = service_info(index_dir)
+    assert before is not None
+    burst = root / "burst"
+    burst.mkdir()
+    for number in range(60):  # a formatter, a branch switch
+        (burst / f"m{number}.py").write_text(f"def burst_function_{number}():\n    return 1\n")
+    wait_for(lambda: "burst/m59.py" in _top_paths(index_dir, "burst_function_59"), "the burst")
+    after = service_info(index_dir)
+    assert after is not None and after["updates"] - before["updates"] <= 3
+
+
 def test_sigterm_stops_cleanly_and_leaves_the_index_consistent(
     served: tuple[Path, Path, subprocess.Popen[bytes]],
 ) -> None:
@@ -378,10 +393,10 @@ def test_stale_socket_replaced_second_service_refused_idle_timeout(
     finally:
         starting.set()
         busy.join()
-    assert second.returncode == 2
+    assert second.returncode == 2, second.stderr
     assert f"a service (pid {replacing.pid}) is already running" in second.stderr
     assert "Traceback" not in second.stderr
-    assert replacing.wait(timeout=30) == 0  # idle for 3 s: it stops by itself
+    assert replacing.wait(timeout=30) == 0, log.read_text()  # idle for 3 s: stops by itself
     assert not (index_dir / SOCKET_NAME).exists()
     assert "no requests for 3s" in log.read_text()
 
