@@ -182,6 +182,8 @@ class Service:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        with self._counters:
+            self._last_active = time.monotonic()  # idle from now: starting took a while
         try:
             while not self.stop.wait(0.25):
                 if self.idle_timeout and self._idle_seconds() > self.idle_timeout:
