@@ -15,6 +15,7 @@ from gte_search.cli_index import index, remove
 from gte_search.cli_mcp import mcp
 from gte_search.cli_output import note
 from gte_search.cli_search import search, status
+from gte_search.cli_serve import serve, watch
 from gte_search.config import DEFAULT_MODEL, INDEX_ENV, MODEL_ENV, default_index_dir
 
 
@@ -95,5 +96,5 @@ def tui(model: str | None, trust_remote_code: bool, index_dir: Path | None) -> N
     _run_tui(index_dir, model, trust_remote_code)
 
 
-for command in (index, search, remove, status, tui, mcp):
+for command in (index, search, remove, status, tui, mcp, serve, watch):
     main.add_command(command)

@@ -39,17 +39,21 @@ class UserError(click.ClickException):
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can cause into a `UserError`, never a traceback."""
-    from gte_search.config import SettingError
-    from gte_search.index import IndexProblem
-    from gte_search.models import ModelError
-    from gte_search.query import QueryError
-
     try:
         yield
-    except (IndexProblem, ModelError, QueryError, SettingError) as error:
-        raise UserError(str(error)) from error
     except OSError as error:
         raise UserError(f"{error.filename or 'file'}: {error.strerror or error}") from error
+    except Exception as error:
+        # Imported only now: a search answered by the service must not import the index's
+        # modules (numpy, SQLite) just to name the errors it might have raised.
+        from gte_search.config import SettingError
+        from gte_search.models import ModelError
+        from gte_search.query import QueryError
+        from gte_search.reports import IndexProblem
+
+        if isinstance(error, (IndexProblem, ModelError, QueryError, SettingError)):
+            raise UserError(str(error)) from error
+        raise
 
 
 index_option = click.option(

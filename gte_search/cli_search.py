@@ -20,14 +20,16 @@ from gte_search.cli_common import (
     user_errors,
 )
 from gte_search.cli_output import note
-from gte_search.config import MODE_ENV
+from gte_search.config import MODE_ENV, default_index_dir
 from gte_search.hits import SEARCH_MODES
 from indexer.chunk import CHUNK_KINDS
 
 if TYPE_CHECKING:
     from gte_search.cli_formats import LineFormat
     from gte_search.hits import SearchHit, SearchMode
+    from gte_search.index import SearchIndex
     from gte_search.models import EmbeddingModel
+    from gte_search.query import SearchFilters
 
 
 @click.command()
@@ -93,7 +95,7 @@ def search(
     Filters can also be written in the query: lang:go path:internal/** kind:doc root:NAME.
     Exits 1 when nothing is found (0 with --json, which prints []).
     """
-    from gte_search.cli_output import inside_roots, print_hits
+    from gte_search.cli_output import print_hits
     from gte_search.query import make_filters, parse_query
 
     query = " ".join(words) if words else None
@@ -106,27 +108,11 @@ def search(
 
     with user_errors():
         flags = make_filters(lang, paths, kind, roots)
-        search_index = open_index(index_dir)
-        model = search_index.model
-        if model is None:
-            raise UserError(
-                f"the index at {search_index.directory} is empty; run: gte-search index PATH"
-            )
-        embedder: EmbeddingModel | None = None
-        if mode != "lexical":
-            embedder = load_embedder(
-                model.model_id,
-                named_by_user=True,
-                trust_remote_code=trust_remote_code,
-                for_queries=True,
-            )
-            for line in search_index.load_vectors():
-                note(line)
+        searcher = _Searcher(index_dir, mode, trust_remote_code)
 
         def run_query(text: str) -> list[SearchHit]:
             parsed = parse_query(text)
-            filters = flags.merged(parsed.filters)
-            return inside_roots(search_index.search(parsed.text, embedder, k, filters, mode=mode))
+            return searcher.search(parsed.text, k, flags.merged(parsed.filters))
 
         if batch is not None:
             for line in batch:
@@ -149,6 +135,63 @@ def search(
         sys.exit(EXIT_NO_RESULTS)
 
 
+class _Searcher:
+    """Searches through the index's service when one answers (no torch, no FAISS in this
+    process), else in-process, opening the index and loading the model on first need. A
+    service that fails mid-way is left for in-process without a word."""
+
+    def __init__(self, index_dir: Path | None, mode: SearchMode, trust_remote_code: bool):
+        from gte_search.service_client import ServiceClient
+
+        self.index_dir = index_dir or default_index_dir()
+        self.mode: SearchMode = mode
+        self.trust_remote_code = trust_remote_code
+        self.service = ServiceClient.connect(self.index_dir)
+        if self.service is not None:
+            click.get_current_context().call_on_close(self.service.close)
+        self.index: SearchIndex | None = None
+        self.embedder: EmbeddingModel | None = None
+
+    def search(self, text: str, k: int, filters: SearchFilters) -> list[SearchHit]:
+        from gte_search.service_client import ServiceUnavailable, ServiceUserError
+
+        if self.service is not None:
+            try:
+                hits, notes = self.service.search(text, k, filters, self.mode)
+            except ServiceUserError as error:
+                raise UserError(str(error)) from error
+            except ServiceUnavailable:
+                self.service = None
+            else:
+                for line in notes:
+                    note(line)
+                return hits
+        return self._search_here(text, k, filters)
+
+    def _search_here(self, text: str, k: int, filters: SearchFilters) -> list[SearchHit]:
+        from gte_search.cli_output import inside_roots
+
+        if self.index is None:
+            search_index = open_index(self.index_dir)
+            model = search_index.model
+            if model is None:
+                raise UserError(
+                    f"the index at {search_index.directory} is empty; run: gte-search index PATH"
+                )
+            if self.mode != "lexical":
+                self.embedder = load_embedder(
+                    model.model_id,
+                    named_by_user=True,
+                    trust_remote_code=self.trust_remote_code,
+                    for_queries=True,
+                )
+                for line in search_index.load_vectors():
+                    note(line)
+            self.index = search_index
+        hits = self.index.search(text, self.embedder, k, filters, mode=self.mode)
+        return inside_roots(hits)
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.option("--skipped", is_flag=True, help="List skipped files and why.")
@@ -156,10 +199,15 @@ def search(
 def status(as_json: bool, skipped: bool, index_dir: Path | None) -> None:
     """Show what the index holds."""
     from gte_search.cli_output import print_status, status_dict
+    from gte_search.service_client import describe_service, service_info
 
     with user_errors():
         info = open_index(index_dir).status()
+    served = service_info(info.directory)
     if as_json:
-        click.echo(json.dumps(status_dict(info), indent=2))
+        described = status_dict(info)
+        described["service"] = served
+        click.echo(json.dumps(described, indent=2))
     else:
         print_status(info, skipped=skipped)
+        click.echo(f"service:   {describe_service(served)}")

@@ -158,3 +158,30 @@ def walk(
                 yield WalkedFile(root, rel, info.st_size, info.st_mtime_ns)
         # Reversed so that popping visits folders in name order.
         stack.extend(reversed(subfolders))
+
+
+def is_walked(
+    root: Path,
+    rel_path: str,
+    *,
+    is_dir: bool = False,
+    use_ignore_files: bool = True,
+    excluded_dirs: frozenset[str] = DEFAULT_EXCLUDED_DIRS,
+) -> bool:
+    """Whether `walk(root)` would reach `rel_path` ('/'-separated, relative to `root`): no
+    excluded folder on the way, no ignore rule (read from disk now) leaving it or a folder
+    above it out. For watchers, which hear of single paths rather than walking."""
+    rules: list[_IgnoreRules] = []
+    folder, base = root, ""
+    parts = [part for part in rel_path.split("/") if part]
+    for depth, name in enumerate(parts):
+        if use_ignore_files:
+            rules = rules + _read_rules(folder, base)
+        rel = f"{base}/{name}" if base else name
+        node_is_dir = is_dir if depth == len(parts) - 1 else True
+        if node_is_dir and name in excluded_dirs:
+            return False
+        if _is_ignored(rules, rel, node_is_dir):
+            return False
+        folder, base = folder / name, rel
+    return bool(parts)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from gte_search.freshness import Freshness
 from gte_search.hits import SearchHit
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress, SearchIndex
 from gte_search.model_choice import choose_model
@@ -46,6 +47,7 @@ class Searcher:
         self.loader = loader
         self.index: SearchIndex | None = None
         self.embedder: Embedder | None = None
+        self.freshness: Freshness | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gte-search")
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
@@ -69,6 +71,7 @@ class Searcher:
             self.index = SearchIndex.open(self.index_dir)
         except IndexProblem:
             return None
+        self.freshness = Freshness(self.index)
         return self.index.status()
 
     def load_model(self) -> Embedder:
@@ -78,6 +81,8 @@ class Searcher:
 
     def search(self, text: str, filters: SearchFilters, k: int) -> tuple[list[SearchHit], float]:
         assert self.index is not None and self.embedder is not None
+        assert self.freshness is not None
+        self.freshness.stale()  # sees what a service's watcher or `gte-search index` wrote
         started = time.perf_counter()
         hits = self.index.search(text, self.embedder, k, filters)
         return hits, time.perf_counter() - started
