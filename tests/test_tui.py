@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -121,17 +124,43 @@ async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
         assert "showing all" in text
 
 
+def fake_editor(tmp_path: Path, name: str, body: str = "#!/bin/sh\nexit 0\n") -> Path:
+    """An executable called `name` on a folder of its own, to put on PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(body)
+    (folder / name).chmod(0o755)
+    return folder
+
+
+class RecordingSuspend:
+    """Stands in for `App.suspend` (headless drivers cannot suspend) and behaves like
+    Textual's: an exception inside the block leaves the app suspended for good."""
+
+    def __init__(self) -> None:
+        self.suspended = False
+        self.times = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        self.suspended = True
+        self.times += 1
+        yield
+        self.suspended = False
+
+
 async def test_enter_opens_editor_at_line(
-    indexed: Path, small_repo: Path, monkeypatch: pytest.MonkeyPatch
+    indexed: Path, small_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[list[str]] = []
+    monkeypatch.setenv("PATH", str(fake_editor(tmp_path, "code")), prepend=os.pathsep)
     monkeypatch.setenv("VISUAL", "code --wait")
     monkeypatch.setattr(
-        "gte_search.tui.app.subprocess.run", lambda command, **_: calls.append(command)
+        "gte_search.tui.editor.subprocess.run", lambda command, **_: calls.append(command)
     )
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
-        monkeypatch.setattr(app, "suspend", _no_suspend)
+        monkeypatch.setattr(app, "suspend", RecordingSuspend())
         await type_query(pilot, "lang:py backoff")
         hit = app.selected_hit()
         assert hit is not None
@@ -141,10 +170,51 @@ async def test_enter_opens_editor_at_line(
     assert calls == [["code", "--wait", "-g", expected]]
 
 
-def _no_suspend():
-    from contextlib import nullcontext
+async def test_editor_that_cannot_start_leaves_a_working_tui(
+    indexed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15.1: a missing editor, or one the system cannot execute, hung the TUI for good.
+    bad = fake_editor(tmp_path, "badedit", "not a program\n")
+    monkeypatch.setenv("PATH", str(bad), prepend=os.pathsep)
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        suspend = RecordingSuspend()
+        monkeypatch.setattr(app, "suspend", suspend)
+        await type_query(pilot, "lang:py backoff")
+        for editor, notice in (
+            ("vimm", "cannot run vimm: not found"),
+            ("badedit", "cannot run badedit: Exec format error"),
+        ):
+            monkeypatch.setenv("EDITOR", editor)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not suspend.suspended
+            assert notice in screen_text(app)
+        assert suspend.times == 1  # "vimm" was found missing before the terminal was handed over
+        await type_query(pilot, "install package")  # still searching
+        assert {hit.kind for hit in app.hits} == {"code", "doc"}
 
-    return nullcontext()
+
+async def test_enter_on_a_deleted_file_says_so(
+    indexed: Path, small_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setenv("PATH", str(fake_editor(tmp_path, "vi")), prepend=os.pathsep)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setattr(
+        "gte_search.tui.editor.subprocess.run", lambda command, **_: calls.append(command)
+    )
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        monkeypatch.setattr(app, "suspend", RecordingSuspend())
+        await type_query(pilot, "path:pkg/retry.py backoff")
+        (small_repo / "pkg" / "retry.py").unlink()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "no longer exists" in screen_text(app)
+    assert calls == []
 
 
 def test_editor_command_lines() -> None:

@@ -87,3 +87,38 @@ def test_installed_tui_in_tmux(
     screen = terminal.wait_for("pkg/retry.py:4-6  code", "4 def compute_backoff(att")
     assert '5     """Exponential' in screen
     terminal.tmux("send-keys", "-t", "tui", "C-q")
+
+
+def start_tui(terminal: Terminal, index_dir: Path, environment: str, size: str = "120x36") -> None:
+    assert EXECUTABLE, "the gte-search command is not installed next to this Python"
+    width, height = size.split("x")
+    command = f"env -u VISUAL {environment} HF_HUB_OFFLINE=1 {EXECUTABLE} tui --index {index_dir}"
+    terminal.tmux("new-session", "-d", "-s", "tui", "-x", width, "-y", height, command)
+    terminal.wait_for("tiny-bert on cpu")
+
+
+def test_an_editor_that_cannot_start_leaves_a_working_tui(
+    terminal: Terminal, tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    # Issue 15.1: the OSError was raised inside app.suspend(), which then never resumed the
+    # app: a blank screen that ignored every key. "badedit" is on PATH but cannot be executed,
+    # so it fails inside the real suspend. (An editor that is not installed at all, "vimm", is
+    # now caught before suspending: test_tui.py covers it.)
+    editor = "badedit"
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [small_repo], tiny_model)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "badedit").write_text("not a program\n")
+    (tmp_path / "bin" / "badedit").chmod(0o755)
+    start_tui(terminal, index_dir, f"PATH={tmp_path / 'bin'}:$PATH EDITOR={editor}")
+    terminal.tmux("send-keys", "-t", "tui", "-l", "compute backoff")
+    terminal.wait_for("pkg/retry.py:4-6")
+    terminal.tmux("send-keys", "-t", "tui", "Enter")
+    terminal.wait_for(f"cannot run {editor}:", timeout=20)
+    terminal.tmux("send-keys", "-t", "tui", "-l", " kind:doc")
+    terminal.wait_for("filters kind:doc", "docs/guide.md", timeout=20)
+    terminal.tmux("send-keys", "-t", "tui", "C-q")
+    deadline = time.monotonic() + 20
+    while "tui" in terminal.tmux("list-sessions", "-F", "#{session_name}"):
+        assert time.monotonic() < deadline, "ctrl+q did not quit"
+        time.sleep(0.2)

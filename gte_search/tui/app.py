@@ -7,7 +7,6 @@ FAISS. Build it with `make_app`, which the CLI and the tests share.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -24,7 +23,7 @@ from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
 from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
-from gte_search.tui.editor import editor_command, user_editor
+from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
 
@@ -282,15 +281,14 @@ class SearchApp(App[None]):
             return
         try:
             path = resolve_hit_path(hit)
-        except HitPathError as error:
+            command = open_command(path, hit.start_line)
+        except (HitPathError, EditorError) as error:
             self.notify(inert(str(error)), severity="error", markup=False)
             return
-        command = editor_command(user_editor(), path, hit.start_line)
-        try:
-            with self.suspend():
-                subprocess.run(command, check=False)
-        except OSError as error:
-            self.notify(f"cannot run {command[0]}: {error}", severity="error", markup=False)
+        with self.suspend():
+            problem = run_editor(command)
+        if problem:
+            self.notify(inert(problem), severity="error", markup=False)
         self.refresh()
 
     def action_reindex(self) -> None:
