@@ -373,6 +373,19 @@ def test_snapshot_doc_hit(plain_index: Path, snap_compare) -> None:
     assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
 
 
+def test_snapshot_no_color(
+    plain_index: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "compute backoff")
+        await pilot.press("down")
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
+
+
 def test_snapshot_empty_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
 ) -> None:
@@ -385,12 +398,20 @@ def test_snapshot_empty_index(
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-async def test_no_color_is_respected(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_color_draws_in_the_terminal_default_colours(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15.2: NO_COLOR drew every text black on a black background.
     monkeypatch.setenv("NO_COLOR", "1")
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
         await type_query(pilot, "backoff")
-        assert app.no_color and app.hits
+        assert app.hits
+        svg = app.export_screenshot()
+    # The text colours drawn: the terminal's default foreground, its dim variant, and its
+    # default background (for reverse video); never black or any other colour.
+    fills = set(re.findall(r"\.terminal-\d+-r\d+ \{ fill: (#[0-9a-f]{6})", svg))
+    assert "#c5c8c6" in fills and fills <= {"#c5c8c6", "#868887", "#292929"}
 
 
 def test_no_arguments_outside_a_terminal_prints_help() -> None:

@@ -4,6 +4,7 @@ the screen the way a user would."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,9 @@ class Terminal:
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "tui")
+
+    def screen_with_escapes(self) -> str:
+        return self.tmux("capture-pane", "-e", "-p", "-t", "tui")
 
     def wait_for(self, *texts: str, timeout: float = 120) -> str:
         deadline = time.monotonic() + timeout
@@ -122,3 +126,28 @@ def test_an_editor_that_cannot_start_leaves_a_working_tui(
     while "tui" in terminal.tmux("list-sessions", "-F", "#{session_name}"):
         assert time.monotonic() < deadline, "ctrl+q did not quit"
         time.sleep(0.2)
+
+
+def colour_codes(screen: str) -> set[str]:
+    """The SGR parameters in `screen` that set a colour (3x/4x/9x/10x, 38;..., 48;...)."""
+    found = set()
+    for params in re.findall(r"\x1b\[([0-9;]*)m", screen):
+        for param in params.split(";"):
+            colour = param in ("38", "48") or (param != "" and int(param) // 10 in (3, 4, 9, 10))
+            if colour and param not in ("39", "49"):  # 39, 49: the terminal's default colours
+                found.add(param)
+    return found
+
+
+def test_no_color_draws_no_colours(
+    terminal: Terminal, tmp_path: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    # Issue 15.2: under NO_COLOR every text was drawn black (38;2;0;0;0) on black (48;2;0;0;0).
+    index_dir = tmp_path / "index"
+    build_index(index_dir, [small_repo], tiny_model)
+    start_tui(terminal, index_dir, "COLORTERM=truecolor NO_COLOR=1")
+    terminal.tmux("send-keys", "-t", "tui", "-l", "compute backoff")
+    terminal.wait_for("pkg/retry.py:4-6", "def compute_backoff")
+    screen = terminal.screen_with_escapes()
+    assert "compute_backoff" in screen
+    assert colour_codes(screen) == set()

@@ -75,7 +75,9 @@ class SearchApp(App[None]):
         debounce: float = DEBOUNCE_SECONDS,
         show_latency: bool = True,
     ) -> None:
-        super().__init__()
+        # The terminal's own palette. Textual picks its NO_COLOR filter from this flag while it
+        # initialises, before the theme is set: without it NO_COLOR drew black on black.
+        super().__init__(ansi_color=True)
         self.theme = "ansi-dark"
         self.index_dir = index_dir
         self.loader = loader
