@@ -26,6 +26,7 @@ from gte_search.tui.preview import (
     hit_preview,
     resolve_hit_path,
 )
+from gte_search.tui.results import MARKER
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from tests.conftest import build_index
 
@@ -101,6 +102,34 @@ async def test_moving_selection_updates_preview(indexed: Path) -> None:
         after = rendered(app.query_one("#preview", Static).render())
         assert after != before
         assert f"{second.path}:{second.start_line}-{second.end_line}" in screen_text(app)
+
+
+def background_at_line(svg: str, start: str) -> str:
+    """The background colour drawn at the left edge of the screen line that starts with
+    `start`, in a screenshot (one with the screen's own background draws no rectangle)."""
+    text = html.unescape(svg).replace("\xa0", " ")
+    found = re.search(r'<text [^>]*x="0" y="([\d.]+)"[^>]*>' + re.escape(start), text)
+    assert found, f"no line starts with {start!r}"
+    y = float(found.group(1))
+    rects = re.findall(r'<rect fill="(#[0-9a-f]{6})" x="0" y="([\d.]+)"', text)
+    return next((fill for fill, top in rects if y - 24 < float(top) < y), "the screen's own")
+
+
+async def test_selected_row_is_marked_and_highlighted_while_typing(indexed: Path) -> None:
+    # Issue 15.4: focus stays in the search box, so that is where the selection must show.
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "lang:py backoff")
+        assert app.focused is app.query_one("#query", Input)
+        assert len(app.hits) >= 3
+        svg = app.export_screenshot()
+        assert background_at_line(svg, f" {MARKER} 1 ") != background_at_line(svg, "   2 ")
+        await pilot.press("down")
+        await settle(pilot)
+        text = screen_text(app)
+        assert f" {MARKER} 2 " in text and f" {MARKER} 1 " not in text
+        svg = app.export_screenshot()
+        assert background_at_line(svg, f" {MARKER} 2 ") != background_at_line(svg, "   3 ")
 
 
 async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
@@ -408,10 +437,10 @@ async def test_no_color_draws_in_the_terminal_default_colours(
         await type_query(pilot, "backoff")
         assert app.hits
         svg = app.export_screenshot()
-    # The text colours drawn: the terminal's default foreground, its dim variant, and its
-    # default background (for reverse video); never black or any other colour.
+    # The text colours drawn: the terminal's default foreground (#c5c8c6) and background
+    # (#292929, for reverse video), and dim blends of the two; never black nor any colour.
     fills = set(re.findall(r"\.terminal-\d+-r\d+ \{ fill: (#[0-9a-f]{6})", svg))
-    assert "#c5c8c6" in fills and fills <= {"#c5c8c6", "#868887", "#292929"}
+    assert "#c5c8c6" in fills and fills <= {"#c5c8c6", "#292929", "#868887", "#676867"}
 
 
 def test_no_arguments_outside_a_terminal_prints_help() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gte_search.tui.results import MARKER
 from tests.conftest import build_index
 
 EXECUTABLE = shutil.which("gte-search", path=str(Path(sys.executable).parent))
@@ -151,3 +152,6 @@ def test_no_color_draws_no_colours(
     screen = terminal.screen_with_escapes()
     assert "compute_backoff" in screen
     assert colour_codes(screen) == set()
+    # Issue 15.4: the selected row is marked, and drawn in reverse video for want of colours.
+    selected = next(line for line in screen.splitlines() if f"{MARKER} 1" in line)
+    assert selected.startswith("\x1b[7m")

@@ -25,6 +25,7 @@ from gte_search.query import QueryError, SearchFilters, make_filters, parse_quer
 from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
+from gte_search.tui.results import ResultsTable
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
 
 DEBOUNCE_SECONDS = 0.25
@@ -97,7 +98,7 @@ class SearchApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search code and docs…  (? for keys)", id="query")
         yield Static(id="filters")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield ResultsTable()
         yield Static(id="preview-title")
         with VerticalScroll(id="preview-pane"):
             yield Static(id="preview")
@@ -108,8 +109,6 @@ class SearchApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        table.add_columns("#", "score", "location", "symbol", "kind")
         self.show_filters()
         self.query_one("#query", Input).focus()
         await self.open_index()
@@ -180,22 +179,12 @@ class SearchApp(App[None]):
     def show_hits(self, hits: list[SearchHit], query: str) -> None:
         self.hits = hits
         self.query_text = query
-        table = self.query_one("#results", DataTable)
-        table.clear()
-        for rank, hit in enumerate(hits, start=1):
-            table.add_row(
-                Text(str(rank), justify="right"),
-                Text(f"{hit.score:.3f}", style="green"),
-                Text(_tail(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
-                Text(_head(inert(hit.symbol or ""), 40), style="bold"),
-                Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
-            )
-        if hits:
-            table.move_cursor(row=0)
+        self.query_one(ResultsTable).show(hits)
         self.show_preview()
 
     @on(DataTable.RowHighlighted, "#results")
-    def row_highlighted(self) -> None:
+    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.query_one(ResultsTable).mark(event.cursor_row)
         self.show_preview()
 
     def selected_hit(self) -> SearchHit | None:
@@ -342,14 +331,6 @@ class SearchApp(App[None]):
         self.indexing = False
         self.query_one("#indexing").display = False
         self.notify(inert(message), severity="error", markup=False, timeout=10)
-
-
-def _tail(text: str, width: int) -> str:
-    return text if len(text) <= width else "…" + text[-(width - 1) :]
-
-
-def _head(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def make_app(
