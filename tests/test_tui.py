@@ -415,6 +415,62 @@ def test_snapshot_no_color(
     assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
 
 
+@pytest.fixture
+def many_hits_index(tmp_path: Path, small_repo: Path, tiny_model: Path) -> Path:
+    """small_repo with 16 more retry helpers, one with a long name: many hits for "retry"."""
+    for number in range(16):
+        name = f"retry_helper_{number}" if number else "retry_with_a_name_far_too_long_to_fit"
+        (small_repo / "pkg" / f"helper_{number:02}.py").write_text(
+            f"def {name}(attempt):\n    return attempt * {number}\n"
+        )
+    build_index(tmp_path / "index", [small_repo], tiny_model)
+    return tmp_path / "index"
+
+
+def result_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"^ .\s?\d+  \S+:\d+-\d+", line)]
+
+
+async def test_small_terminals_keep_results_columns_and_status(many_hits_index: Path) -> None:
+    # Issue 15.5: at 80x24 only 4 result rows showed, the kind column was off-screen and the
+    # status lost the model; at 50x12 no result row showed and the help box was clipped.
+    app = new_app(many_hits_index)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_query(pilot, "lang:py retry attempt")
+        text = screen_text(app)
+        assert len(result_rows(text)) >= 9, text
+        assert "◆ python" in text and "tiny-bert on cpu" in text
+        await type_query(pilot, "path:pkg/helper_00.py retry")
+        assert "retry_with_a_name_far_to…" in screen_text(app)  # cut, and says so
+        await type_query(pilot, "lang:py retry attempt")
+        await pilot.resize_terminal(50, 12)
+        await settle(pilot)
+        text = screen_text(app)
+        assert len(result_rows(text)) >= 5, text
+        assert "tiny-bert on cpu" in text
+        app.query_one("#results", DataTable).focus()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "lang:go" in text and "path:internal/* kind:doc" in text  # wrapped, not cut
+
+
+def test_snapshot_80x24(many_hits_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "lang:py retry attempt")
+
+    app = snapshot_app(many_hits_index)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_50x12(many_hits_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "lang:py retry attempt")
+
+    app = snapshot_app(many_hits_index)
+    assert snap_compare(app, terminal_size=(50, 12), run_before=run_before)
+
+
 def test_snapshot_empty_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
 ) -> None:

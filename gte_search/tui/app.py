@@ -26,7 +26,8 @@ from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, rein
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.results import ResultsTable
-from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
+from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
+from gte_search.tui.status import status_line
 
 DEBOUNCE_SECONDS = 0.25
 RESULTS = 25
@@ -80,6 +81,9 @@ class SearchApp(App[None]):
         # initialises, before the theme is set: without it NO_COLOR drew black on black.
         super().__init__(ansi_color=True)
         self.theme = "ansi-dark"
+        # Screen classes for app.tcss: short terminals get a one-row search box and yield
+        # preview rows to the results; tiny ones show no preview body.
+        self.VERTICAL_BREAKPOINTS = [(0, "-tiny"), (16, "-short"), (30, "-tall")]
         self.index_dir = index_dir
         self.loader = loader
         self.model = model
@@ -179,8 +183,13 @@ class SearchApp(App[None]):
     def show_hits(self, hits: list[SearchHit], query: str) -> None:
         self.hits = hits
         self.query_text = query
-        self.query_one(ResultsTable).show(hits)
+        self.query_one(ResultsTable).show(hits, self.size.width)
         self.show_preview()
+
+    def on_resize(self) -> None:
+        table = self.query_one(ResultsTable)
+        table.show(self.hits, self.size.width, max(0, table.cursor_row))
+        self.show_status()
 
     @on(DataTable.RowHighlighted, "#results")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -226,15 +235,10 @@ class SearchApp(App[None]):
         self.query_one("#filters", Static).update(line)
 
     def show_status(self) -> None:
-        info = self.status_info
-        if info is None:
-            line = Text(f"no index at {short_path(str(self.index_dir))}")
-        else:
-            roots = ", ".join(Path(root).name for root in info.roots) or "no roots"
-            line = Text(inert(f"{roots} · {info.files} files · {info.chunks} chunks · "))
-            line.append(self.model_note)
-            if self.latency is not None and self.show_latency:
-                line.append(f" · {self.latency * 1000:.0f} ms")
+        latency = self.latency if self.show_latency else None
+        line = status_line(
+            self.status_info, self.index_dir, self.model_note, latency, self.size.width - 2
+        )
         self.query_one("#status", Static).update(line)
 
     # actions

@@ -3,6 +3,8 @@ also while the focus is in the search box (where it is most of the time)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
@@ -10,6 +12,28 @@ from textual.widgets import DataTable
 from gte_search.hits import SearchHit, inert
 
 MARKER = "\N{HEAVY RIGHT-POINTING ANGLE QUOTATION MARK ORNAMENT}"  # as fzf marks it
+KIND_WIDTH = 12  # "◆ javascript"
+RANK_WIDTH = 4  # the marker, a space, two digits
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What fits in a table `width` columns wide: the score goes first, then the kind (the
+    preview's title shows both); location and symbol share the rest, cut with an ellipsis."""
+
+    score: bool
+    kind: bool
+    location: int
+    symbol: int
+
+    @classmethod
+    def for_width(cls, width: int) -> Columns:
+        score, kind = width >= 100, width >= 64
+        # Every cell has one column of padding each side; the scrollbar takes one.
+        fixed = RANK_WIDTH + 2 + (5 + 2 if score else 0) + (KIND_WIDTH + 2 if kind else 0) + 1
+        rest = max(20, width - fixed - 4)
+        location = min(48, rest * 11 // 20)
+        return cls(score, kind, location, min(40, rest - location))
 
 
 class ResultsTable(DataTable[Text]):
@@ -17,23 +41,36 @@ class ResultsTable(DataTable[Text]):
         super().__init__(id="results", cursor_type="row", zebra_stripes=True)
         self.marked: int | None = None
 
-    def on_mount(self) -> None:
-        self.add_columns(" #", "score", "location", "symbol", "kind")
-
-    def show(self, hits: list[SearchHit]) -> None:
-        self.clear()
+    def show(self, hits: list[SearchHit], width: int, row: int = 0) -> None:
+        """`hits`, in columns that fit `width`, the cursor on `row`."""
+        columns = Columns.for_width(width)
+        self.clear(columns=True)
         self.marked = None
+        self.add_column(" #")
+        if columns.score:
+            self.add_column("score")
+        self.add_columns("location", "symbol")
+        if columns.kind:
+            self.add_column("kind")
         for rank, hit in enumerate(hits, start=1):
-            self.add_row(
+            location = f"{hit.path}:{hit.start_line}-{hit.end_line}"
+            cells = [
                 _rank(rank, marked=False),
                 Text(f"{hit.score:.3f}", style="green"),
-                Text(_tail(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
-                Text(_head(inert(hit.symbol or ""), 40), style="bold"),
-                Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
-            )
+                Text(_tail(inert(location), columns.location)),
+                Text(_head(inert(hit.symbol or ""), columns.symbol), style="bold"),
+                Text(
+                    _head(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", KIND_WIDTH),
+                    style="dim",
+                ),
+            ]
+            if not columns.score:
+                del cells[1]
+            self.add_row(*(cells if columns.kind else cells[:-1]))
         if hits:
-            self.move_cursor(row=0)
-            self.mark(0)
+            row = min(row, len(hits) - 1)
+            self.move_cursor(row=row)
+            self.mark(row)
 
     def mark(self, row: int) -> None:
         """Put the marker on `row` (the cursor's), off the row that had it."""
