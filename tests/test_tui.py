@@ -132,6 +132,26 @@ async def test_selected_row_is_marked_and_highlighted_while_typing(indexed: Path
         assert background_at_line(svg, f" {MARKER} 2 ") != background_at_line(svg, "   3 ")
 
 
+async def test_emacs_and_page_keys_move_the_selection_from_the_search_box(
+    many_hits_index: Path,
+) -> None:
+    # Issue 15.13: ctrl+n, ctrl+p, PageDown and PageUp did nothing in the search box.
+    app = new_app(many_hits_index)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_query(pilot, "lang:py retry attempt")
+        table = app.query_one("#results", DataTable)
+        assert app.focused is app.query_one("#query", Input) and len(app.hits) > 12
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert table.cursor_row == 2
+        await pilot.press("ctrl+p")
+        assert table.cursor_row == 1
+        await pilot.press("pagedown")
+        assert table.cursor_row >= 8
+        await pilot.press("pageup")
+        assert table.cursor_row == 1
+        assert app.focused is app.query_one("#query", Input)
+
+
 async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:

@@ -62,8 +62,10 @@ class SearchApp(App[None]):
         Binding("ctrl+y", "copy", "copy path:line", priority=True),
         Binding("ctrl+r", "reindex", "re-index", priority=True),
         Binding("f1,question_mark", "help", "keys", key_display="?"),
-        Binding("down", "cursor(1)", show=False),
-        Binding("up", "cursor(-1)", show=False),
+        Binding("down,ctrl+n", "cursor(1)", show=False),
+        Binding("up,ctrl+p", "cursor(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
         Binding("escape", "focus_query", show=False),
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
@@ -247,6 +249,11 @@ class SearchApp(App[None]):
         table = self.query_one("#results", DataTable)
         if self.hits:
             table.move_cursor(row=max(0, min(len(self.hits) - 1, table.cursor_row + step)))
+
+    def action_page(self, pages: int) -> None:
+        # A page is the table's visible rows (all but the header), less one kept in view.
+        rows = max(1, self.query_one(ResultsTable).size.height - 2)
+        self.action_cursor(pages * rows)
 
     def action_focus_query(self) -> None:
         self.query_one("#query", Input).focus()
