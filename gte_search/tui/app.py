@@ -194,8 +194,10 @@ class SearchApp(App[None]):
         self.show_status()
 
     @on(DataTable.RowHighlighted, "#results")
-    def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.query_one(ResultsTable).mark(event.cursor_row)
+    def row_highlighted(self) -> None:
+        # The cursor's row now, not the event's: the rows may have been replaced since.
+        table = self.query_one(ResultsTable)
+        table.mark(table.cursor_row)
         self.show_preview()
 
     def selected_hit(self) -> SearchHit | None:
