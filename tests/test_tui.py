@@ -347,6 +347,24 @@ def test_inert_text_and_best_sentences() -> None:
     assert best_sentences(paragraph, "zebra") == []
 
 
+def test_answer_lines_show_text_not_markup() -> None:
+    # Issue 15.13: the answer lines showed raw reStructuredText (``Name``, * bullets).
+    paragraph = (
+        "Contexts\n========\n\n"
+        "* Use ``Context.invoke`` to call a command from another command.\n"
+        "* The :class:`Context` holds the state; see `the docs <https://x.example>`_.\n"
+        "1. A *nested* command gets its own **child** context.\n"
+    )
+    hit = SearchHit("docs/api.rst", "/nowhere", 1, 6, 0.5, "doc", "rst", "Contexts", paragraph)
+    shown = rendered(hit_preview(hit, "invoke a command context nested child docs").body)
+    answers = [line for line in shown.splitlines() if line.startswith("▌")]
+    assert answers, shown
+    for line in answers:
+        assert not re.search(r"``|:class:|<https|\*|`_", line), line
+        assert not line.startswith(("▌ *", "▌ 1."))
+    assert "▌ Use Context.invoke to call a command from another command." in answers
+
+
 async def test_question_mark_shows_keys(indexed: Path) -> None:
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
