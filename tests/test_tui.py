@@ -152,6 +152,23 @@ async def test_emacs_and_page_keys_move_the_selection_from_the_search_box(
         assert app.focused is app.query_one("#query", Input)
 
 
+async def test_empty_screens_offer_example_queries(indexed: Path) -> None:
+    # Issue 15.13: nothing typed yet, or nothing found: say what to try.
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "For example" in text and "how are retries handled" in text
+        await type_query(pilot, "path:nowhere/** backoff")
+        assert not app.hits
+        text = screen_text(app)
+        assert "path:nowhere/** matches no indexed file" in text  # the library's reason
+        assert "No results." in text and "the filters path:nowhere/**" in text
+        assert "how are retries handled" in text
+        await type_query(pilot, "backoff")
+        assert app.hits
+
+
 async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:

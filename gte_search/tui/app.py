@@ -27,7 +27,7 @@ from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.results import ResultsTable
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
-from gte_search.tui.status import status_line
+from gte_search.tui.status import search_hint, status_line
 
 DEBOUNCE_SECONDS = 0.25
 RESULTS = 25
@@ -116,6 +116,7 @@ class SearchApp(App[None]):
 
     async def on_mount(self) -> None:
         self.show_filters()
+        self.show_preview()
         self.query_one("#query", Input).focus()
         await self.open_index()
 
@@ -177,7 +178,12 @@ class SearchApp(App[None]):
             self.show_hits([], "")
             return
         await self.model_ready.wait()
-        hits, seconds = await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+        try:
+            hits, seconds = await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+        except QueryError as error:  # a filter value the index cannot match: say which
+            self.query_one("#filters", Static).update(Text(inert(str(error)), style="red"))
+            self.show_hits([], text)
+            return
         self.latency = seconds
         self.show_hits(hits, text)
         self.show_status()
@@ -209,8 +215,12 @@ class SearchApp(App[None]):
         title = self.query_one("#preview-title", Static)
         hit = self.selected_hit()
         if hit is None:
-            title.update(Text("No results." if self.query_text else ""))
-            body.update(Text(""))
+            title.update(Text(""))
+            try:
+                typed = parse_query(self.query_one("#query", Input).value).filters.describe()
+            except QueryError:
+                typed = ""
+            body.update(search_hint(bool(self.query_text), typed))
             return
         preview = hit_preview(hit, self.query_text)
         title.update(preview.title)
@@ -218,8 +228,6 @@ class SearchApp(App[None]):
         # Keep a few lines of context above the hit.
         pane = self.query_one("#preview-pane", VerticalScroll)
         self.call_after_refresh(pane.scroll_to, y=max(0, preview.row - 3), animate=False)
-
-    query_text = ""
 
     # what the user sees besides results
 

@@ -38,3 +38,25 @@ def status_line(
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+EXAMPLES = ("how are retries handled", "lang:python parse the config file", "kind:doc install")
+
+
+def search_hint(searched: bool, filters: str) -> Text:
+    """What the preview pane says with no hit to show: example queries to start from, or,
+    after a search that found nothing, what to loosen."""
+    hint = Text()
+    if searched:
+        hint.append("No results.", style="bold")
+        if filters:
+            hint.append(inert(f" Nothing indexed matches the filters {filters}; remove one,"))
+            hint.append(" or check it with: gte-search status")
+        else:
+            hint.append(" Try other or fewer words")
+        hint.append(". For example:\n")
+    else:
+        hint.append("Type what you are looking for, in words or names. For example:\n")
+    for example in EXAMPLES:
+        hint.append(f"\n    {example}", style="bold")
+    return hint
