@@ -423,6 +423,40 @@ async def test_reindex_picks_up_new_files_while_search_works(
         assert "pkg/cookies.py" in {hit.path for hit in app.hits}
 
 
+async def test_status_follows_an_indexer_in_a_shell_and_ctrl_r_waits_for_it(
+    indexed: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    # Issue 15.13: the status line kept the old counts after `gte-search index` in another
+    # shell finished, and ctrl+r meanwhile told a TUI user to "rerun with --wait".
+    import asyncio
+
+    from gte_search.lock import IndexLock
+
+    app = new_app(indexed, watch_seconds=0.1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_query(pilot, "backoff")
+        before = app.status_info
+        assert before is not None
+        lock = IndexLock(indexed)
+        lock.acquire()  # as `gte-search index` does
+        try:
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "another gte-search is indexing" in text and "--wait" not in text
+        finally:
+            lock.release()
+        (small_repo / "pkg" / "cookies.py").write_text("def parse_cookie(header):\n    pass\n")
+        await asyncio.to_thread(build_index, indexed, [small_repo], tiny_model)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if f"{before.files + 1} files" in screen_text(app):
+                break
+        assert f"{before.files + 1} files" in screen_text(app)
+        await type_query(pilot, "parse cookie header")
+        assert "pkg/cookies.py" in {hit.path for hit in app.hits}
+
+
 # Appearance. Snapshots live in tests/__snapshots__/test_tui/; after an intended change of
 # look, review and refresh them with: python -m pytest tests/test_tui.py --snapshot-update
 

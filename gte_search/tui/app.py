@@ -19,10 +19,17 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from gte_search.hits import SearchHit, display_path, inert, resolve_hit_path
-from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
+from gte_search.index import IndexLocked, IndexProblem, IndexReport, IndexStatus, Progress
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
-from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
+from gte_search.tui.backend import (
+    EmbedderLoader,
+    Searcher,
+    index_signature,
+    indexer_running,
+    load_embedder,
+    reindex,
+)
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.results import ResultsTable
@@ -30,6 +37,7 @@ from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from gte_search.tui.status import search_hint, status_line
 
 DEBOUNCE_SECONDS = 0.25
+WATCH_SECONDS = 2.0  # how often to look whether another process has changed the index
 RESULTS = 25
 KIND_CYCLE: tuple[str | None, ...] = (None, "code", "doc")
 KIND_LABEL = {None: "all", "code": "code", "doc": "docs"}
@@ -78,6 +86,7 @@ class SearchApp(App[None]):
         model: str | None = None,
         debounce: float = DEBOUNCE_SECONDS,
         show_latency: bool = True,
+        watch_seconds: float = WATCH_SECONDS,
     ) -> None:
         # The terminal's own palette. Textual picks its NO_COLOR filter from this flag while it
         # initialises, before the theme is set: without it NO_COLOR drew black on black.
@@ -91,6 +100,7 @@ class SearchApp(App[None]):
         self.model = model
         self.debounce = debounce
         self.show_latency = show_latency
+        self.watch_seconds = watch_seconds
         self.searcher = Searcher(index_dir, loader)
         self.hits: list[SearchHit] = []
         self.query_text = ""
@@ -100,6 +110,7 @@ class SearchApp(App[None]):
         self.model_note = "no model yet"
         self.model_ready = asyncio.Event()
         self.indexing = False
+        self.index_seen: tuple[tuple[str, int, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search code and docs…  (? for keys)", id="query")
@@ -119,6 +130,7 @@ class SearchApp(App[None]):
         self.show_preview()
         self.query_one("#query", Input).focus()
         await self.open_index()
+        self.set_interval(self.watch_seconds, self.watch_index)
 
     async def on_unmount(self) -> None:
         self.searcher.shutdown()
@@ -126,12 +138,27 @@ class SearchApp(App[None]):
     # the index and the model
 
     async def open_index(self) -> None:
+        self.index_seen = index_signature(self.index_dir)
         self.status_info = await self.searcher.run(self.searcher.open)
         self.show_status()
         if self.status_info is None or self.status_info.chunks == 0:
-            self.push_screen(EmptyIndexScreen(self.index_dir), self.index_now)
-        elif not self.model_ready.is_set():
+            if not isinstance(self.screen, EmptyIndexScreen):
+                self.push_screen(EmptyIndexScreen(self.index_dir), self.index_now)
+            return
+        if isinstance(self.screen, EmptyIndexScreen):  # indexed meanwhile, from a shell
+            self.screen.dismiss(None)
+        if not self.model_ready.is_set():
             self.load_model()
+
+    async def watch_index(self) -> None:
+        """Pick up what another process (a `gte-search index` in a shell) wrote, once it has
+        finished: the status line and the results then match the index."""
+        if self.indexing or index_signature(self.index_dir) == self.index_seen:
+            return
+        if indexer_running(self.index_dir):
+            return
+        await self.open_index()
+        self.search()
 
     @work(group="model", exclusive=True)
     async def load_model(self) -> None:
@@ -324,6 +351,13 @@ class SearchApp(App[None]):
     def reindex_worker(self, roots: list[Path]) -> None:
         try:
             report = reindex(self.index_dir, roots, self.loader, self.model, _AppProgress(self))
+        except IndexLocked:
+            message = (
+                "another gte-search is indexing this index now; the status line updates "
+                "when it has finished"
+            )
+            self.call_from_thread(self.reindex_failed, message)
+            return
         except (IndexProblem, ModelError, OSError) as error:
             self.call_from_thread(self.reindex_failed, str(error))
             return
@@ -362,6 +396,7 @@ def make_app(
     loader: EmbedderLoader | None = None,
     debounce: float = DEBOUNCE_SECONDS,
     show_latency: bool = True,
+    watch_seconds: float = WATCH_SECONDS,
 ) -> SearchApp:
     """The one way to build the TUI, for the CLI and the tests alike. `model` is used only to
     create a new index; searches always use the index's own model."""
@@ -371,4 +406,5 @@ def make_app(
         model=model,
         debounce=debounce,
         show_latency=show_latency,
+        watch_seconds=watch_seconds,
     )
