@@ -13,13 +13,13 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from gte_search.hits import SearchHit, display_path, inert, resolve_hit_path
-from gte_search.index import IndexLocked, IndexProblem, IndexReport, IndexStatus, Progress
+from gte_search.index import IndexStatus
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
 from gte_search.tui.backend import (
@@ -28,10 +28,10 @@ from gte_search.tui.backend import (
     index_signature,
     indexer_running,
     load_embedder,
-    reindex,
 )
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
+from gte_search.tui.reindexing import Reindexing
 from gte_search.tui.results import ResultsTable
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from gte_search.tui.status import search_hint, status_line
@@ -48,20 +48,7 @@ def model_name(model_id: str) -> str:
     return Path(model_id).name if model_id.startswith(("/", ".", "~")) else model_id
 
 
-class _AppProgress(Progress):
-    """Indexing progress, reported from the indexing thread to the app's progress bar."""
-
-    def __init__(self, app: SearchApp) -> None:
-        self.app = app
-
-    def start_root(self, root: Path, files: int) -> None:
-        self.app.call_from_thread(self.app.progress_start, root.name, files)
-
-    def advance(self, files: float) -> None:
-        self.app.call_from_thread(self.app.progress_advance, files)
-
-
-class SearchApp(App[None]):
+class SearchApp(Reindexing):
     CSS_PATH = "app.tcss"
     TITLE = "gte-search"
     ENABLE_COMMAND_PALETTE = False
@@ -336,56 +323,9 @@ class SearchApp(App[None]):
             return
         self.run_reindex([Path(root) for root in self.status_info.roots])
 
-    # re-indexing, on a thread of its own while searching goes on
-
-    def run_reindex(self, roots: list[Path]) -> None:
-        if self.indexing:
-            self.notify("already indexing")
-            return
-        self.indexing = True
-        self.query_one("#indexing").display = True
-        self.query_one("#indexing-label", Static).update(Text("indexing…"))
-        self.reindex_worker(roots)
-
-    @work(thread=True, group="index", exclusive=True)
-    def reindex_worker(self, roots: list[Path]) -> None:
-        try:
-            report = reindex(self.index_dir, roots, self.loader, self.model, _AppProgress(self))
-        except IndexLocked:
-            message = (
-                "another gte-search is indexing this index now; the status line updates "
-                "when it has finished"
-            )
-            self.call_from_thread(self.reindex_failed, message)
-            return
-        except (IndexProblem, ModelError, OSError) as error:
-            self.call_from_thread(self.reindex_failed, str(error))
-            return
-        # Textual awaits a coroutine function's result; its stub cannot say so for None.
-        self.call_from_thread(self.reindex_done, report)  # type: ignore[arg-type]
-
-    def progress_start(self, name: str, files: int) -> None:
-        self.query_one("#indexing-label", Static).update(Text(inert(f"indexing {name}")))
-        self.query_one("#progress", ProgressBar).update(total=files, progress=0)
-
-    def progress_advance(self, files: float) -> None:
-        self.query_one("#progress", ProgressBar).advance(files)
-
-    async def reindex_done(self, report: IndexReport) -> None:
-        self.indexing = False
-        self.query_one("#indexing").display = False
-        self.notify(
-            f"indexed {report.files_indexed} files ({report.files_unchanged} unchanged, "
-            f"{report.files_removed} removed) in {report.seconds:.1f}s",
-            markup=False,
-        )
+    async def index_changed(self) -> None:
         await self.open_index()
         self.search()
-
-    def reindex_failed(self, message: str) -> None:
-        self.indexing = False
-        self.query_one("#indexing").display = False
-        self.notify(inert(message), severity="error", markup=False, timeout=10)
 
 
 def make_app(
