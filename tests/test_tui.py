@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from gte_search.tui.preview import (
     hit_preview,
     resolve_hit_path,
 )
+from gte_search.tui.results import MARKER
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from tests.conftest import build_index
 
@@ -100,6 +104,71 @@ async def test_moving_selection_updates_preview(indexed: Path) -> None:
         assert f"{second.path}:{second.start_line}-{second.end_line}" in screen_text(app)
 
 
+def background_at_line(svg: str, start: str) -> str:
+    """The background colour drawn at the left edge of the screen line that starts with
+    `start`, in a screenshot (one with the screen's own background draws no rectangle)."""
+    text = html.unescape(svg).replace("\xa0", " ")
+    found = re.search(r'<text [^>]*x="0" y="([\d.]+)"[^>]*>' + re.escape(start), text)
+    assert found, f"no line starts with {start!r}"
+    y = float(found.group(1))
+    rects = re.findall(r'<rect fill="(#[0-9a-f]{6})" x="0" y="([\d.]+)"', text)
+    return next((fill for fill, top in rects if y - 24 < float(top) < y), "the screen's own")
+
+
+async def test_selected_row_is_marked_and_highlighted_while_typing(indexed: Path) -> None:
+    # Issue 15.4: focus stays in the search box, so that is where the selection must show.
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "lang:py backoff")
+        assert app.focused is app.query_one("#query", Input)
+        assert len(app.hits) >= 3
+        svg = app.export_screenshot()
+        assert background_at_line(svg, f" {MARKER} 1 ") != background_at_line(svg, "   2 ")
+        await pilot.press("down")
+        await settle(pilot)
+        text = screen_text(app)
+        assert f" {MARKER} 2 " in text and f" {MARKER} 1 " not in text
+        svg = app.export_screenshot()
+        assert background_at_line(svg, f" {MARKER} 2 ") != background_at_line(svg, "   3 ")
+
+
+async def test_emacs_and_page_keys_move_the_selection_from_the_search_box(
+    many_hits_index: Path,
+) -> None:
+    # Issue 15.13: ctrl+n, ctrl+p, PageDown and PageUp did nothing in the search box.
+    app = new_app(many_hits_index)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_query(pilot, "lang:py retry attempt")
+        table = app.query_one("#results", DataTable)
+        assert app.focused is app.query_one("#query", Input) and len(app.hits) > 12
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert table.cursor_row == 2
+        await pilot.press("ctrl+p")
+        assert table.cursor_row == 1
+        await pilot.press("pagedown")
+        assert table.cursor_row >= 8
+        await pilot.press("pageup")
+        assert table.cursor_row == 1
+        assert app.focused is app.query_one("#query", Input)
+
+
+async def test_empty_screens_offer_example_queries(indexed: Path) -> None:
+    # Issue 15.13: nothing typed yet, or nothing found: say what to try.
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "For example" in text and "how are retries handled" in text
+        await type_query(pilot, "path:nowhere/** backoff")
+        assert not app.hits
+        text = screen_text(app)
+        assert "path:nowhere/** matches no indexed file" in text  # the library's reason
+        assert "No results." in text and "the filters path:nowhere/**" in text
+        assert "how are retries handled" in text
+        await type_query(pilot, "backoff")
+        assert app.hits
+
+
 async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
@@ -121,17 +190,43 @@ async def test_filters_and_kind_toggle_narrow_results(indexed: Path) -> None:
         assert "showing all" in text
 
 
+def fake_editor(tmp_path: Path, name: str, body: str = "#!/bin/sh\nexit 0\n") -> Path:
+    """An executable called `name` on a folder of its own, to put on PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(body)
+    (folder / name).chmod(0o755)
+    return folder
+
+
+class RecordingSuspend:
+    """Stands in for `App.suspend` (headless drivers cannot suspend) and behaves like
+    Textual's: an exception inside the block leaves the app suspended for good."""
+
+    def __init__(self) -> None:
+        self.suspended = False
+        self.times = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        self.suspended = True
+        self.times += 1
+        yield
+        self.suspended = False
+
+
 async def test_enter_opens_editor_at_line(
-    indexed: Path, small_repo: Path, monkeypatch: pytest.MonkeyPatch
+    indexed: Path, small_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[list[str]] = []
+    monkeypatch.setenv("PATH", str(fake_editor(tmp_path, "code")), prepend=os.pathsep)
     monkeypatch.setenv("VISUAL", "code --wait")
     monkeypatch.setattr(
-        "gte_search.tui.app.subprocess.run", lambda command, **_: calls.append(command)
+        "gte_search.tui.editor.subprocess.run", lambda command, **_: calls.append(command)
     )
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
-        monkeypatch.setattr(app, "suspend", _no_suspend)
+        monkeypatch.setattr(app, "suspend", RecordingSuspend())
         await type_query(pilot, "lang:py backoff")
         hit = app.selected_hit()
         assert hit is not None
@@ -141,10 +236,51 @@ async def test_enter_opens_editor_at_line(
     assert calls == [["code", "--wait", "-g", expected]]
 
 
-def _no_suspend():
-    from contextlib import nullcontext
+async def test_editor_that_cannot_start_leaves_a_working_tui(
+    indexed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15.1: a missing editor, or one the system cannot execute, hung the TUI for good.
+    bad = fake_editor(tmp_path, "badedit", "not a program\n")
+    monkeypatch.setenv("PATH", str(bad), prepend=os.pathsep)
+    monkeypatch.delenv("VISUAL", raising=False)
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        suspend = RecordingSuspend()
+        monkeypatch.setattr(app, "suspend", suspend)
+        await type_query(pilot, "lang:py backoff")
+        for editor, notice in (
+            ("vimm", "cannot run vimm: not found"),
+            ("badedit", "cannot run badedit: Exec format error"),
+        ):
+            monkeypatch.setenv("EDITOR", editor)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not suspend.suspended
+            assert notice in screen_text(app)
+        assert suspend.times == 1  # "vimm" was found missing before the terminal was handed over
+        await type_query(pilot, "install package")  # still searching
+        assert {hit.kind for hit in app.hits} == {"code", "doc"}
 
-    return nullcontext()
+
+async def test_enter_on_a_deleted_file_says_so(
+    indexed: Path, small_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setenv("PATH", str(fake_editor(tmp_path, "vi")), prepend=os.pathsep)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setattr(
+        "gte_search.tui.editor.subprocess.run", lambda command, **_: calls.append(command)
+    )
+    app = new_app(indexed)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        monkeypatch.setattr(app, "suspend", RecordingSuspend())
+        await type_query(pilot, "path:pkg/retry.py backoff")
+        (small_repo / "pkg" / "retry.py").unlink()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "no longer exists" in screen_text(app)
+    assert calls == []
 
 
 def test_editor_command_lines() -> None:
@@ -228,6 +364,24 @@ def test_inert_text_and_best_sentences() -> None:
     assert best_sentences(paragraph, "zebra") == []
 
 
+def test_answer_lines_show_text_not_markup() -> None:
+    # Issue 15.13: the answer lines showed raw reStructuredText (``Name``, * bullets).
+    paragraph = (
+        "Contexts\n========\n\n"
+        "* Use ``Context.invoke`` to call a command from another command.\n"
+        "* The :class:`Context` holds the state; see `the docs <https://x.example>`_.\n"
+        "1. A *nested* command gets its own **child** context.\n"
+    )
+    hit = SearchHit("docs/api.rst", "/nowhere", 1, 6, 0.5, "doc", "rst", "Contexts", paragraph)
+    shown = rendered(hit_preview(hit, "invoke a command context nested child docs").body)
+    answers = [line for line in shown.splitlines() if line.startswith("▌")]
+    assert answers, shown
+    for line in answers:
+        assert not re.search(r"``|:class:|<https|\*|`_", line), line
+        assert not line.startswith(("▌ *", "▌ 1."))
+    assert "▌ Use Context.invoke to call a command from another command." in answers
+
+
 async def test_question_mark_shows_keys(indexed: Path) -> None:
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
@@ -269,6 +423,40 @@ async def test_reindex_picks_up_new_files_while_search_works(
         assert "pkg/cookies.py" in {hit.path for hit in app.hits}
 
 
+async def test_status_follows_an_indexer_in_a_shell_and_ctrl_r_waits_for_it(
+    indexed: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    # Issue 15.13: the status line kept the old counts after `gte-search index` in another
+    # shell finished, and ctrl+r meanwhile told a TUI user to "rerun with --wait".
+    import asyncio
+
+    from gte_search.lock import IndexLock
+
+    app = new_app(indexed, watch_seconds=0.1)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_query(pilot, "backoff")
+        before = app.status_info
+        assert before is not None
+        lock = IndexLock(indexed)
+        lock.acquire()  # as `gte-search index` does
+        try:
+            await pilot.press("ctrl+r")
+            await settle(pilot)
+            text = screen_text(app)
+            assert "another gte-search is indexing" in text and "--wait" not in text
+        finally:
+            lock.release()
+        (small_repo / "pkg" / "cookies.py").write_text("def parse_cookie(header):\n    pass\n")
+        await asyncio.to_thread(build_index, indexed, [small_repo], tiny_model)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if f"{before.files + 1} files" in screen_text(app):
+                break
+        assert f"{before.files + 1} files" in screen_text(app)
+        await type_query(pilot, "parse cookie header")
+        assert "pkg/cookies.py" in {hit.path for hit in app.hits}
+
+
 # Appearance. Snapshots live in tests/__snapshots__/test_tui/; after an intended change of
 # look, review and refresh them with: python -m pytest tests/test_tui.py --snapshot-update
 
@@ -303,6 +491,76 @@ def test_snapshot_doc_hit(plain_index: Path, snap_compare) -> None:
     assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
 
 
+def test_snapshot_no_color(
+    plain_index: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "compute backoff")
+        await pilot.press("down")
+        await settle(pilot)
+
+    assert snap_compare(snapshot_app(plain_index), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def many_hits_index(tmp_path: Path, small_repo: Path, tiny_model: Path) -> Path:
+    """small_repo with 16 more retry helpers, one with a long name: many hits for "retry"."""
+    for number in range(16):
+        name = f"retry_helper_{number}" if number else "retry_with_a_name_far_too_long_to_fit"
+        (small_repo / "pkg" / f"helper_{number:02}.py").write_text(
+            f"def {name}(attempt):\n    return attempt * {number}\n"
+        )
+    build_index(tmp_path / "index", [small_repo], tiny_model)
+    return tmp_path / "index"
+
+
+def result_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"^ .\s?\d+  \S+:\d+-\d+", line)]
+
+
+async def test_small_terminals_keep_results_columns_and_status(many_hits_index: Path) -> None:
+    # Issue 15.5: at 80x24 only 4 result rows showed, the kind column was off-screen and the
+    # status lost the model; at 50x12 no result row showed and the help box was clipped.
+    app = new_app(many_hits_index)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_query(pilot, "lang:py retry attempt")
+        text = screen_text(app)
+        assert len(result_rows(text)) >= 9, text
+        assert "◆ python" in text and "tiny-bert on cpu" in text
+        await type_query(pilot, "retry_with_a_name_far_too_long_to_fit")
+        text = screen_text(app)
+        assert "retry_with_a_name_far_to…" in text  # cut, and says so
+        await type_query(pilot, "lang:py retry attempt")
+        await pilot.resize_terminal(50, 12)
+        await settle(pilot)
+        text = screen_text(app)
+        assert len(result_rows(text)) >= 5, text
+        assert "tiny-bert on cpu" in text
+        app.query_one("#results", DataTable).focus()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "lang:go" in text and "path:internal/* kind:doc" in text  # wrapped, not cut
+
+
+def test_snapshot_80x24(many_hits_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "lang:py retry attempt")
+
+    app = snapshot_app(many_hits_index)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_50x12(many_hits_index: Path, snap_compare) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await type_query(pilot, "lang:py retry attempt")
+
+    app = snapshot_app(many_hits_index)
+    assert snap_compare(app, terminal_size=(50, 12), run_before=run_before)
+
+
 def test_snapshot_empty_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snap_compare
 ) -> None:
@@ -315,12 +573,20 @@ def test_snapshot_empty_index(
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-async def test_no_color_is_respected(indexed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_color_draws_in_the_terminal_default_colours(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15.2: NO_COLOR drew every text black on a black background.
     monkeypatch.setenv("NO_COLOR", "1")
     app = new_app(indexed)
     async with app.run_test(size=SIZE) as pilot:
         await type_query(pilot, "backoff")
-        assert app.no_color and app.hits
+        assert app.hits
+        svg = app.export_screenshot()
+    # The text colours drawn: the terminal's default foreground (#c5c8c6) and background
+    # (#292929, for reverse video), and dim blends of the two; never black nor any colour.
+    fills = set(re.findall(r"\.terminal-\d+-r\d+ \{ fill: (#[0-9a-f]{6})", svg))
+    assert "#c5c8c6" in fills and fills <= {"#c5c8c6", "#292929", "#868887", "#676867"}
 
 
 def test_no_arguments_outside_a_terminal_prints_help() -> None:

@@ -7,28 +7,37 @@ FAISS. Build it with `make_app`, which the CLI and the tests share.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 
 from gte_search.hits import SearchHit, display_path, inert, resolve_hit_path
-from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress
+from gte_search.index import IndexStatus
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters, make_filters, parse_query
-from gte_search.tui.backend import EmbedderLoader, Searcher, load_embedder, reindex
-from gte_search.tui.editor import editor_command, user_editor
+from gte_search.tui.backend import (
+    EmbedderLoader,
+    Searcher,
+    index_signature,
+    indexer_running,
+    load_embedder,
+)
+from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
-from gte_search.tui.screens import EmptyIndexScreen, HelpScreen, short_path
+from gte_search.tui.reindexing import Reindexing
+from gte_search.tui.results import ResultsTable
+from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
+from gte_search.tui.status import search_hint, status_line
 
 DEBOUNCE_SECONDS = 0.25
+WATCH_SECONDS = 2.0  # how often to look whether another process has changed the index
 RESULTS = 25
 KIND_CYCLE: tuple[str | None, ...] = (None, "code", "doc")
 KIND_LABEL = {None: "all", "code": "code", "doc": "docs"}
@@ -39,20 +48,7 @@ def model_name(model_id: str) -> str:
     return Path(model_id).name if model_id.startswith(("/", ".", "~")) else model_id
 
 
-class _AppProgress(Progress):
-    """Indexing progress, reported from the indexing thread to the app's progress bar."""
-
-    def __init__(self, app: SearchApp) -> None:
-        self.app = app
-
-    def start_root(self, root: Path, files: int) -> None:
-        self.app.call_from_thread(self.app.progress_start, root.name, files)
-
-    def advance(self, files: float) -> None:
-        self.app.call_from_thread(self.app.progress_advance, files)
-
-
-class SearchApp(App[None]):
+class SearchApp(Reindexing):
     CSS_PATH = "app.tcss"
     TITLE = "gte-search"
     ENABLE_COMMAND_PALETTE = False
@@ -61,8 +57,10 @@ class SearchApp(App[None]):
         Binding("ctrl+y", "copy", "copy path:line", priority=True),
         Binding("ctrl+r", "reindex", "re-index", priority=True),
         Binding("f1,question_mark", "help", "keys", key_display="?"),
-        Binding("down", "cursor(1)", show=False),
-        Binding("up", "cursor(-1)", show=False),
+        Binding("down,ctrl+n", "cursor(1)", show=False),
+        Binding("up,ctrl+p", "cursor(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
         Binding("escape", "focus_query", show=False),
         Binding("ctrl+q", "quit", "quit", priority=True),
     ]
@@ -75,14 +73,21 @@ class SearchApp(App[None]):
         model: str | None = None,
         debounce: float = DEBOUNCE_SECONDS,
         show_latency: bool = True,
+        watch_seconds: float = WATCH_SECONDS,
     ) -> None:
-        super().__init__()
+        # The terminal's own palette. Textual picks its NO_COLOR filter from this flag while it
+        # initialises, before the theme is set: without it NO_COLOR drew black on black.
+        super().__init__(ansi_color=True)
         self.theme = "ansi-dark"
+        # Screen classes for app.tcss: short terminals get a one-row search box and yield
+        # preview rows to the results; tiny ones show no preview body.
+        self.VERTICAL_BREAKPOINTS = [(0, "-tiny"), (16, "-short"), (30, "-tall")]
         self.index_dir = index_dir
         self.loader = loader
         self.model = model
         self.debounce = debounce
         self.show_latency = show_latency
+        self.watch_seconds = watch_seconds
         self.searcher = Searcher(index_dir, loader)
         self.hits: list[SearchHit] = []
         self.query_text = ""
@@ -92,11 +97,12 @@ class SearchApp(App[None]):
         self.model_note = "no model yet"
         self.model_ready = asyncio.Event()
         self.indexing = False
+        self.index_seen: tuple[tuple[str, int, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search code and docs…  (? for keys)", id="query")
         yield Static(id="filters")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield ResultsTable()
         yield Static(id="preview-title")
         with VerticalScroll(id="preview-pane"):
             yield Static(id="preview")
@@ -107,11 +113,11 @@ class SearchApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        table = self.query_one("#results", DataTable)
-        table.add_columns("#", "score", "location", "symbol", "kind")
         self.show_filters()
+        self.show_preview()
         self.query_one("#query", Input).focus()
         await self.open_index()
+        self.set_interval(self.watch_seconds, self.watch_index)
 
     async def on_unmount(self) -> None:
         self.searcher.shutdown()
@@ -119,12 +125,27 @@ class SearchApp(App[None]):
     # the index and the model
 
     async def open_index(self) -> None:
+        self.index_seen = index_signature(self.index_dir)
         self.status_info = await self.searcher.run(self.searcher.open)
         self.show_status()
         if self.status_info is None or self.status_info.chunks == 0:
-            self.push_screen(EmptyIndexScreen(self.index_dir), self.index_now)
-        elif not self.model_ready.is_set():
+            if not isinstance(self.screen, EmptyIndexScreen):
+                self.push_screen(EmptyIndexScreen(self.index_dir), self.index_now)
+            return
+        if isinstance(self.screen, EmptyIndexScreen):  # indexed meanwhile, from a shell
+            self.screen.dismiss(None)
+        if not self.model_ready.is_set():
             self.load_model()
+
+    async def watch_index(self) -> None:
+        """Pick up what another process (a `gte-search index` in a shell) wrote, once it has
+        finished: the status line and the results then match the index."""
+        if self.indexing or index_signature(self.index_dir) == self.index_seen:
+            return
+        if indexer_running(self.index_dir):
+            return
+        await self.open_index()
+        self.search()
 
     @work(group="model", exclusive=True)
     async def load_model(self) -> None:
@@ -171,7 +192,12 @@ class SearchApp(App[None]):
             self.show_hits([], "")
             return
         await self.model_ready.wait()
-        hits, seconds = await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+        try:
+            hits, seconds = await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+        except QueryError as error:  # a filter value the index cannot match: say which
+            self.query_one("#filters", Static).update(Text(inert(str(error)), style="red"))
+            self.show_hits([], text)
+            return
         self.latency = seconds
         self.show_hits(hits, text)
         self.show_status()
@@ -179,22 +205,19 @@ class SearchApp(App[None]):
     def show_hits(self, hits: list[SearchHit], query: str) -> None:
         self.hits = hits
         self.query_text = query
-        table = self.query_one("#results", DataTable)
-        table.clear()
-        for rank, hit in enumerate(hits, start=1):
-            table.add_row(
-                Text(str(rank), justify="right"),
-                Text(f"{hit.score:.3f}", style="green"),
-                Text(_tail(inert(f"{hit.path}:{hit.start_line}-{hit.end_line}"), 48)),
-                Text(_head(inert(hit.symbol or ""), 40), style="bold"),
-                Text(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", style="dim"),
-            )
-        if hits:
-            table.move_cursor(row=0)
+        self.query_one(ResultsTable).show(hits, self.size.width)
         self.show_preview()
+
+    def on_resize(self) -> None:
+        table = self.query_one(ResultsTable)
+        table.show(self.hits, self.size.width, max(0, table.cursor_row))
+        self.show_status()
 
     @on(DataTable.RowHighlighted, "#results")
     def row_highlighted(self) -> None:
+        # The cursor's row now, not the event's: the rows may have been replaced since.
+        table = self.query_one(ResultsTable)
+        table.mark(table.cursor_row)
         self.show_preview()
 
     def selected_hit(self) -> SearchHit | None:
@@ -206,8 +229,12 @@ class SearchApp(App[None]):
         title = self.query_one("#preview-title", Static)
         hit = self.selected_hit()
         if hit is None:
-            title.update(Text("No results." if self.query_text else ""))
-            body.update(Text(""))
+            title.update(Text(""))
+            try:
+                typed = parse_query(self.query_one("#query", Input).value).filters.describe()
+            except QueryError:
+                typed = ""
+            body.update(search_hint(bool(self.query_text), typed))
             return
         preview = hit_preview(hit, self.query_text)
         title.update(preview.title)
@@ -215,8 +242,6 @@ class SearchApp(App[None]):
         # Keep a few lines of context above the hit.
         pane = self.query_one("#preview-pane", VerticalScroll)
         self.call_after_refresh(pane.scroll_to, y=max(0, preview.row - 3), animate=False)
-
-    query_text = ""
 
     # what the user sees besides results
 
@@ -236,15 +261,10 @@ class SearchApp(App[None]):
         self.query_one("#filters", Static).update(line)
 
     def show_status(self) -> None:
-        info = self.status_info
-        if info is None:
-            line = Text(f"no index at {short_path(str(self.index_dir))}")
-        else:
-            roots = ", ".join(Path(root).name for root in info.roots) or "no roots"
-            line = Text(inert(f"{roots} · {info.files} files · {info.chunks} chunks · "))
-            line.append(self.model_note)
-            if self.latency is not None and self.show_latency:
-                line.append(f" · {self.latency * 1000:.0f} ms")
+        latency = self.latency if self.show_latency else None
+        line = status_line(
+            self.status_info, self.index_dir, self.model_note, latency, self.size.width - 2
+        )
         self.query_one("#status", Static).update(line)
 
     # actions
@@ -253,6 +273,11 @@ class SearchApp(App[None]):
         table = self.query_one("#results", DataTable)
         if self.hits:
             table.move_cursor(row=max(0, min(len(self.hits) - 1, table.cursor_row + step)))
+
+    def action_page(self, pages: int) -> None:
+        # A page is the table's visible rows (all but the header), less one kept in view.
+        rows = max(1, self.query_one(ResultsTable).size.height - 2)
+        self.action_cursor(pages * rows)
 
     def action_focus_query(self) -> None:
         self.query_one("#query", Input).focus()
@@ -282,15 +307,14 @@ class SearchApp(App[None]):
             return
         try:
             path = resolve_hit_path(hit)
-        except HitPathError as error:
+            command = open_command(path, hit.start_line)
+        except (HitPathError, EditorError) as error:
             self.notify(inert(str(error)), severity="error", markup=False)
             return
-        command = editor_command(user_editor(), path, hit.start_line)
-        try:
-            with self.suspend():
-                subprocess.run(command, check=False)
-        except OSError as error:
-            self.notify(f"cannot run {command[0]}: {error}", severity="error", markup=False)
+        with self.suspend():
+            problem = run_editor(command)
+        if problem:
+            self.notify(inert(problem), severity="error", markup=False)
         self.refresh()
 
     def action_reindex(self) -> None:
@@ -299,57 +323,9 @@ class SearchApp(App[None]):
             return
         self.run_reindex([Path(root) for root in self.status_info.roots])
 
-    # re-indexing, on a thread of its own while searching goes on
-
-    def run_reindex(self, roots: list[Path]) -> None:
-        if self.indexing:
-            self.notify("already indexing")
-            return
-        self.indexing = True
-        self.query_one("#indexing").display = True
-        self.query_one("#indexing-label", Static).update(Text("indexing…"))
-        self.reindex_worker(roots)
-
-    @work(thread=True, group="index", exclusive=True)
-    def reindex_worker(self, roots: list[Path]) -> None:
-        try:
-            report = reindex(self.index_dir, roots, self.loader, self.model, _AppProgress(self))
-        except (IndexProblem, ModelError, OSError) as error:
-            self.call_from_thread(self.reindex_failed, str(error))
-            return
-        # Textual awaits a coroutine function's result; its stub cannot say so for None.
-        self.call_from_thread(self.reindex_done, report)  # type: ignore[arg-type]
-
-    def progress_start(self, name: str, files: int) -> None:
-        self.query_one("#indexing-label", Static).update(Text(inert(f"indexing {name}")))
-        self.query_one("#progress", ProgressBar).update(total=files, progress=0)
-
-    def progress_advance(self, files: float) -> None:
-        self.query_one("#progress", ProgressBar).advance(files)
-
-    async def reindex_done(self, report: IndexReport) -> None:
-        self.indexing = False
-        self.query_one("#indexing").display = False
-        self.notify(
-            f"indexed {report.files_indexed} files ({report.files_unchanged} unchanged, "
-            f"{report.files_removed} removed) in {report.seconds:.1f}s",
-            markup=False,
-        )
+    async def index_changed(self) -> None:
         await self.open_index()
         self.search()
-
-    def reindex_failed(self, message: str) -> None:
-        self.indexing = False
-        self.query_one("#indexing").display = False
-        self.notify(inert(message), severity="error", markup=False, timeout=10)
-
-
-def _tail(text: str, width: int) -> str:
-    return text if len(text) <= width else "…" + text[-(width - 1) :]
-
-
-def _head(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def make_app(
@@ -360,6 +336,7 @@ def make_app(
     loader: EmbedderLoader | None = None,
     debounce: float = DEBOUNCE_SECONDS,
     show_latency: bool = True,
+    watch_seconds: float = WATCH_SECONDS,
 ) -> SearchApp:
     """The one way to build the TUI, for the CLI and the tests alike. `model` is used only to
     create a new index; searches always use the index's own model."""
@@ -369,4 +346,5 @@ def make_app(
         model=model,
         debounce=debounce,
         show_latency=show_latency,
+        watch_seconds=watch_seconds,
     )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from gte_search.freshness import Freshness
 from gte_search.hits import SearchHit
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress, SearchIndex
+from gte_search.lock import LOCK_NAME, IndexLock
 from gte_search.model_choice import choose_model
 from gte_search.query import SearchFilters
 
@@ -103,3 +104,25 @@ def reindex(
         choice = choose_model(index.model, None if index.model else model)
         embedder = loader(choice.model_id, choice.named_by_user)
         return index.update(list(roots), embedder, progress)
+
+
+def index_signature(index_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when any process writes the index: its files' names, sizes and mtimes.
+    A few stat calls, cheap enough to poll."""
+    try:
+        files = sorted(path for path in index_dir.iterdir() if path.name != LOCK_NAME)
+    except OSError:
+        return ()
+    signature = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        signature.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return tuple(signature)
+
+
+def indexer_running(index_dir: Path) -> bool:
+    """Whether another process holds the index's write lock now."""
+    return IndexLock(index_dir).holder() is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -37,3 +39,29 @@ def editor_command(editor: list[str], path: Path, line: int) -> list[str]:
     if name in _GOTO_FLAG:
         return [*editor, "-g", f"{path}:{line}"]
     return [*editor, str(path)]
+
+
+class EditorError(Exception):
+    """The editor cannot be started for this hit; the message says why, in one line."""
+
+
+def open_command(path: Path, line: int, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The user's editor command for `path` at `line`, checked before the terminal is handed
+    over: a file deleted since indexing or an editor that is not installed is an `EditorError`,
+    not a blank screen."""
+    if not path.is_file():
+        raise EditorError(f"{path} no longer exists (deleted since indexing? ctrl+r re-indexes)")
+    editor = user_editor(environ)
+    if shutil.which(editor[0]) is None:
+        raise EditorError(f"cannot run {editor[0]}: not found (set $VISUAL or $EDITOR)")
+    return editor_command(editor, path, line)
+
+
+def run_editor(command: list[str]) -> str | None:
+    """Run the editor and wait for it; the reason when it could not start. This never raises,
+    so the caller's `suspend()` always gets to give the terminal back to the TUI."""
+    try:
+        subprocess.run(command, check=False)
+    except OSError as error:
+        return f"cannot run {command[0]}: {error.strerror or error}"
+    return None

@@ -102,6 +102,25 @@ def split_sentences(paragraph: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(body) if part.strip()]
 
 
+# Inline markup shown as its text: reST roles (:func:`x`), ``literals``, `links <url>`_ and
+# `refs`_, Markdown `code`, **strong** and *emphasis*; a list item's bullet or number.
+_ROLE = re.compile(r":[\w.+-]+:`([^`]+)`")
+_LINK = re.compile(r"`([^`<]+?)\s*<[^>]*>`_{1,2}")
+_LITERAL = re.compile(r"``(.+?)``|`([^`]+)`_{0,2}")
+_EMPHASIS = re.compile(r"(\*\*|\*)(?=\S)(.+?)(?<=\S)\1")
+_BULLET = re.compile(r"^\s*(?:[-*+\u2022]|\d+[.)])\s+")
+
+
+def plain_sentence(sentence: str) -> str:
+    """A sentence without its inline markup, on one line, for the answer lines."""
+    text = " ".join(sentence.split())
+    text = _BULLET.sub("", text)
+    text = _ROLE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _LITERAL.sub(lambda match: match.group(1) or match.group(2), text)
+    return _EMPHASIS.sub(r"\2", text)
+
+
 def best_sentences(text: str, query: str, count: int = 2) -> list[str]:
     """The sentences of a paragraph that mention the query's terms most (a lexical scorer:
     distinct terms matched, then repeated mentions, lightly favouring short sentences), best
@@ -138,7 +157,7 @@ def doc_preview(hit: SearchHit, query: str) -> Preview:
     terms = highlight_terms(query)
     for sentence in answers:
         line = Text("▌ ", style="bold")
-        body = Text(" ".join(sentence.split()))
+        body = Text(plain_sentence(sentence))
         for start, end in term_spans(body.plain, terms):
             body.stylize(TERM_STYLE, start, end)
         line.append_text(body)

@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -40,11 +41,13 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [("escape,q,question_mark,f1", "dismiss", "close")]
 
     def compose(self) -> ComposeResult:
-        table = Text()
+        # A grid, so that a meaning too long for a narrow terminal wraps in its own column.
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", style="bold", no_wrap=True)
+        table.add_column()
         for key, meaning in KEYS:
-            table.append(f"{key:>8}  ", style="bold")
-            table.append(f"{meaning}\n")
-        with Vertical(id="help"):
+            table.add_row(key, meaning)
+        with VerticalScroll(id="help"):
             yield Static(Text("gte-search keys", style="bold"))
             yield Static(table)
             yield Static(Text("escape closes", style="dim"))

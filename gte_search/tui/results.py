@@ -1,0 +1,94 @@
+"""The results table: one row per hit, the selected row marked and highlighted at all times,
+also while the focus is in the search box (where it is most of the time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from gte_search.hits import SearchHit, inert
+
+MARKER = "\N{HEAVY RIGHT-POINTING ANGLE QUOTATION MARK ORNAMENT}"  # as fzf marks it
+KIND_WIDTH = 12  # "◆ javascript"
+RANK_WIDTH = 4  # the marker, a space, two digits
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What fits in a table `width` columns wide: the score goes first, then the kind (the
+    preview's title shows both); location and symbol share the rest, cut with an ellipsis."""
+
+    score: bool
+    kind: bool
+    location: int
+    symbol: int
+
+    @classmethod
+    def for_width(cls, width: int) -> Columns:
+        score, kind = width >= 100, width >= 64
+        # Every cell has one column of padding each side; the scrollbar takes one.
+        fixed = RANK_WIDTH + 2 + (5 + 2 if score else 0) + (KIND_WIDTH + 2 if kind else 0) + 1
+        rest = max(20, width - fixed - 4)
+        location = min(48, rest * 11 // 20)
+        return cls(score, kind, location, min(40, rest - location))
+
+
+class ResultsTable(DataTable[Text]):
+    def __init__(self) -> None:
+        super().__init__(id="results", cursor_type="row", zebra_stripes=True)
+        self.marked: int | None = None
+
+    def show(self, hits: list[SearchHit], width: int, row: int = 0) -> None:
+        """`hits`, in columns that fit `width`, the cursor on `row`."""
+        columns = Columns.for_width(width)
+        self.clear(columns=True)
+        self.marked = None
+        self.add_column(" #")
+        if columns.score:
+            self.add_column("score")
+        self.add_columns("location", "symbol")
+        if columns.kind:
+            self.add_column("kind")
+        for rank, hit in enumerate(hits, start=1):
+            location = f"{hit.path}:{hit.start_line}-{hit.end_line}"
+            cells = [
+                _rank(rank, marked=False),
+                Text(f"{hit.score:.3f}", style="green"),
+                Text(_tail(inert(location), columns.location)),
+                Text(_head(inert(hit.symbol or ""), columns.symbol), style="bold"),
+                Text(
+                    _head(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", KIND_WIDTH),
+                    style="dim",
+                ),
+            ]
+            if not columns.score:
+                del cells[1]
+            self.add_row(*(cells if columns.kind else cells[:-1]))
+        if hits:
+            row = min(row, len(hits) - 1)
+            self.move_cursor(row=row)
+            self.mark(row)
+
+    def mark(self, row: int) -> None:
+        """Put the marker on `row` (the cursor's), off the row that had it."""
+        if self.marked == row or not 0 <= row < self.row_count:
+            return
+        if self.marked is not None and self.marked < self.row_count:
+            self.update_cell_at(Coordinate(self.marked, 0), _rank(self.marked + 1, marked=False))
+        self.update_cell_at(Coordinate(row, 0), _rank(row + 1, marked=True))
+        self.marked = row
+
+
+def _rank(rank: int, *, marked: bool) -> Text:
+    return Text(f"{MARKER if marked else ' '}{rank:>2}", style="bold" if marked else "")
+
+
+def _tail(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _head(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
