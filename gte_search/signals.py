@@ -30,16 +30,21 @@ REEXPORT_BOOST = 0.6 * UNIT
 
 # paths: a query word that names a file's stem or folder (`extractors` → `extract/`) is
 # evidence the file is about it; per distinct word, counted for at most PATH_WORDS_COUNTED.
-PATH_WORD_BOOST = 0.35 * UNIT
+PATH_WORD_BOOST = 0.25 * UNIT
 PATH_WORDS_COUNTED = 2
+# ...but a word in the paths of most candidates (the package folder, `src`) tells them apart
+# no better than no word: it counts only where it names at most this share of their files.
+PATH_WORD_MAX_SHARE = 0.05
 
 # demotion: tests, examples, fixtures, benchmarks, vendored, generated and legacy code repeat
 # the words of the code they exercise or copy; unless asked for, they come after it.
 DEMOTION_FACTOR = 0.55
 
-# diversity: after the first chunk of a file, each further one is worth this much less, so
-# the top results cover more places than one long file or one Markdown page.
-DIVERSITY_FACTOR = 0.7
+# diversity: after the first DIVERSITY_FREE_CHUNKS chunks of a file, each further one is
+# worth this much less, so the top results cover more places than one long file or one
+# Markdown page.
+DIVERSITY_FACTOR = 0.8
+DIVERSITY_FREE_CHUNKS = 2
 
 # shape: identifier-like queries trust exact terms, sentences trust meaning.
 IDENTIFIER_LEXICAL_WEIGHT = 1.5
@@ -137,16 +142,23 @@ def path_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> dict[int
     words = [w for w in intent.words if len(w) >= 3]
     if not words:
         return {}
-    boosts: dict[int, float] = {}
-    by_file: dict[tuple[str, str], float] = {}
-    for chunk_id, found in stored.items():
+    matched_by_file: dict[tuple[str, str], frozenset[str]] = {}
+    for found in stored.values():
         key = _file(found)
-        if key not in by_file:
+        if key not in matched_by_file:
             parts = _path_words(found.chunk.path)
-            matched = sum(1 for w in words if any(_same_word(w, p) for p in parts))
-            by_file[key] = PATH_WORD_BOOST * min(matched, PATH_WORDS_COUNTED)
-        if by_file[key]:
-            boosts[chunk_id] = by_file[key]
+            matched_by_file[key] = frozenset(
+                w for w in words if any(_same_word(w, p) for p in parts)
+            )
+    most = max(1.0, PATH_WORD_MAX_SHARE * len(matched_by_file))
+    telling = {
+        w for w in words if sum(w in matched for matched in matched_by_file.values()) <= most
+    }
+    boosts: dict[int, float] = {}
+    for chunk_id, found in stored.items():
+        matched = len(matched_by_file[_file(found)] & telling)
+        if matched:
+            boosts[chunk_id] = PATH_WORD_BOOST * min(matched, PATH_WORDS_COUNTED)
     return boosts
 
 
@@ -176,8 +188,9 @@ def _path_categories(path_text: str) -> frozenset[str]:
 def diversify(
     ranked: Iterable[tuple[int, float]], stored: dict[int, StoredChunk]
 ) -> list[tuple[int, float]]:
-    """Re-rank best first so that each further chunk of a file already placed is worth
-    DIVERSITY_FACTOR less than the one before it (greedy, with a lazily updated heap)."""
+    """Re-rank best first so that each chunk of a file beyond its first DIVERSITY_FREE_CHUNKS
+    already placed is worth DIVERSITY_FACTOR less than the one before it (greedy, with a
+    lazily updated heap)."""
     heap = [(-score, chunk_id, 0) for chunk_id, score in ranked]
     heapq.heapify(heap)
     placed: dict[tuple[str, str], int] = {}
@@ -187,13 +200,17 @@ def diversify(
         found = stored.get(chunk_id)
         now = placed.get(_file(found), 0) if found else 0
         if now != seen:
-            base = -negative / (DIVERSITY_FACTOR**seen)
-            heapq.heappush(heap, (-base * DIVERSITY_FACTOR**now, chunk_id, now))
+            base = -negative / _diversity_discount(seen)
+            heapq.heappush(heap, (-base * _diversity_discount(now), chunk_id, now))
             continue
         result.append((chunk_id, -negative))
         if found:
             placed[_file(found)] = now + 1
     return result
+
+
+def _diversity_discount(placed_before: int) -> float:
+    return float(DIVERSITY_FACTOR ** max(0, placed_before - DIVERSITY_FREE_CHUNKS + 1))
 
 
 def _file(found: StoredChunk) -> tuple[str, str]:

@@ -17,6 +17,9 @@ from gte_search.rank import (
     reciprocal_rank_fusion,
     without_overlaps,
 )
+from gte_search.signals import QueryIntent, path_boosts
+from gte_search.store import StoredChunk
+from indexer.chunk import Chunk
 
 
 def test_rrf_sums_reciprocal_ranks_over_rankings() -> None:
@@ -99,3 +102,16 @@ def test_an_identifier_query_ranks_its_definition_first(
     assert (hits[0].path, hits[0].symbol) == ("pkg/policy.py", "RetryPolicy")
     assert len(hits) == 5 and len({(h.path, h.start_line) for h in hits}) == 5
     assert hits[0].score > hits[1].score
+
+
+def test_a_path_word_shared_by_most_candidates_lifts_none_of_them() -> None:
+    # "requests" names the package folder of every candidate, so it tells them apart no
+    # better than no word; "adapters" names one file and lifts only that file's chunks.
+    def chunk(chunk_id: int, path: str) -> StoredChunk:
+        code = Chunk(path, 1, 3, "code", "python", f"f{chunk_id}", "def f(): pass")
+        return StoredChunk(chunk_id, "/src", code)
+
+    files = [f"requests/module_{n}.py" for n in range(30)] + ["requests/adapters.py"]
+    stored = {n: chunk(n, path) for n, path in enumerate(files)}
+    boosts = path_boosts(QueryIntent.of("how requests adapters send a request"), stored)
+    assert set(boosts) == {len(files) - 1}
