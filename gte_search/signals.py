@@ -27,6 +27,8 @@ DEFINITION_BOOST = 2 * UNIT
 DEFINING_FILE_BOOST = 0.3 * UNIT
 # ...and for a bare symbol query, a module that re-exports it is where users import it from.
 REEXPORT_BOOST = 0.6 * UNIT
+# A name defined in more files than this shares the boost among them.
+DEFINITION_FILES_EXPECTED = 2
 
 # paths: a query word that names a file's stem or folder (`extractors` → `extract/`) is
 # evidence the file is about it; per distinct word, counted for at most PATH_WORDS_COUNTED.
@@ -128,14 +130,24 @@ def definition_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> di
     """Chunk id → boost for defining a named symbol, sharing its file, or re-exporting it."""
     if not intent.names:
         return {}
-    defining = {i for i, s in stored.items() if _defines(s, intent.names)}
-    files = {_file(stored[i]) for i in defining}
+    # A name defined in many files (`toString`, `new`, `String`) says less about which one is
+    # meant: its share of the boost shrinks with the number of files that define it.
+    share: dict[int, float] = {}
+    file_share: dict[tuple[str, str], float] = {}
+    for name in intent.names:
+        ids = [i for i, found in stored.items() if _defines(found, (name,))]
+        files = {_file(stored[i]) for i in ids}
+        name_share = min(1.0, DEFINITION_FILES_EXPECTED / len(files)) if files else 0.0
+        for chunk_id in ids:
+            share[chunk_id] = max(share.get(chunk_id, 0.0), name_share)
+        for key in files:
+            file_share[key] = max(file_share.get(key, 0.0), name_share)
     boosts: dict[int, float] = {}
     for chunk_id, found in stored.items():
-        if chunk_id in defining:
-            boosts[chunk_id] = DEFINITION_BOOST
-        elif _file(found) in files:
-            boosts[chunk_id] = DEFINING_FILE_BOOST
+        if chunk_id in share:
+            boosts[chunk_id] = DEFINITION_BOOST * share[chunk_id]
+        elif _file(found) in file_share:
+            boosts[chunk_id] = DEFINING_FILE_BOOST * file_share[_file(found)]
         elif intent.identifier_like and _reexports(found, intent.names):
             boosts[chunk_id] = REEXPORT_BOOST
     return boosts

@@ -17,7 +17,7 @@ from gte_search.rank import (
     reciprocal_rank_fusion,
     without_overlaps,
 )
-from gte_search.signals import QueryIntent, path_boosts
+from gte_search.signals import DEFINITION_BOOST, QueryIntent, definition_boosts, path_boosts
 from gte_search.store import StoredChunk
 from indexer.chunk import Chunk
 
@@ -115,3 +115,18 @@ def test_a_path_word_shared_by_most_candidates_lifts_none_of_them() -> None:
     stored = {n: chunk(n, path) for n, path in enumerate(files)}
     boosts = path_boosts(QueryIntent.of("how requests adapters send a request"), stored)
     assert set(boosts) == {len(files) - 1}
+
+
+def test_a_name_defined_in_many_files_lifts_each_of_them_less() -> None:
+    # `toString` is defined by most classes, so naming it says little about which one is
+    # meant; `EnumTypeAdapter` is defined once and gets the whole definition boost.
+    def chunk(chunk_id: int, path: str, symbol: str) -> StoredChunk:
+        code = Chunk(path, 1, 3, "code", "java", symbol, "class X {}")
+        return StoredChunk(chunk_id, "/src", code)
+
+    stored = {n: chunk(n, f"Type{n}.java", f"Type{n}.toString") for n in range(8)}
+    stored[8] = chunk(8, "EnumTypeAdapter.java", "EnumTypeAdapter")
+    intent = QueryIntent.of("how EnumTypeAdapter uses toString for enum names")
+    boosts = definition_boosts(intent, stored)
+    assert boosts[8] == DEFINITION_BOOST
+    assert 0 < boosts[0] <= DEFINITION_BOOST / 4
