@@ -104,6 +104,56 @@ async def test_moving_selection_updates_preview(indexed: Path) -> None:
         assert f"{second.path}:{second.start_line}-{second.end_line}" in screen_text(app)
 
 
+@pytest.fixture
+def two_roots(tmp_path: Path, tiny_model: Path) -> Path:
+    """An index of two roots, `alpha` and `beta`, each with its own `retry.py`."""
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "retry.py").write_text(
+            f"def {name}_backoff(attempt):\n    return 2**attempt\n"
+        )
+    build_index(tmp_path / "index", [tmp_path / "alpha", tmp_path / "beta"], tiny_model)
+    return tmp_path / "index"
+
+
+async def test_two_roots_show_which_root_a_path_is_in(
+    two_roots: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15.6: two roots' retry.py both showed as "retry.py:1-2", told apart by nothing.
+    monkeypatch.chdir(tmp_path)
+    app = new_app(two_roots)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_query(pilot, "backoff attempt")
+        assert {(Path(hit.root).name, hit.path) for hit in app.hits} == {
+            ("alpha", "retry.py"),
+            ("beta", "retry.py"),
+        }
+        text = screen_text(app)
+        for root in ("alpha", "beta"):  # a row each: rank, score, then root and path
+            assert re.search(rf"^ .\s?\d\s+\d\.\d+\s*{root} · retry\.py:1-2", text, re.M), text
+        hit = app.selected_hit()
+        assert hit is not None
+        root = Path(hit.root).name
+        assert f"{root} · retry.py:1-2  code · python" in screen_text(app)  # the preview title
+        await pilot.press("ctrl+y")  # copies what the CLI prints, relative to here
+        assert f"copied {root}/retry.py:1" in screen_text(app)
+        await type_query(pilot, f"root:{root} path:retry.py backoff")  # the filter form
+        assert [Path(hit.root).name for hit in app.hits] == [root]
+
+
+def test_root_labels_tell_same_named_roots_apart() -> None:
+    from gte_search.tui.results import root_labels
+
+    assert root_labels(["/w/click"]) == {}  # one root: paths stay short
+    assert root_labels(["/w/click", "/w/flask"]) == {"/w/click": "click", "/w/flask": "flask"}
+    assert root_labels(["/a/src", "/b/src", "/c"]) == {
+        "/a/src": "a/src",
+        "/b/src": "b/src",
+        "/c": "c",
+    }
+    assert root_labels(["/src", "/a/src"]) == {"/src": "src", "/a/src": "a/src"}
+
+
 def background_at_line(svg: str, start: str) -> str:
     """The background colour drawn at the left edge of the screen line that starts with
     `start`, in a screenshot (one with the screen's own background draws no rectangle)."""

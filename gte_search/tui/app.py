@@ -32,7 +32,7 @@ from gte_search.tui.backend import (
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.reindexing import Reindexing
-from gte_search.tui.results import ResultsTable
+from gte_search.tui.results import ResultsTable, root_labels
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from gte_search.tui.status import search_hint, status_line
 
@@ -127,6 +127,9 @@ class SearchApp(Reindexing):
     async def open_index(self) -> None:
         self.index_seen = index_signature(self.index_dir)
         self.status_info = await self.searcher.run(self.searcher.open)
+        self.query_one(ResultsTable).labels = root_labels(
+            self.status_info.roots if self.status_info else []
+        )
         self.show_status()
         if self.status_info is None or self.status_info.chunks == 0:
             if not isinstance(self.screen, EmptyIndexScreen):
@@ -237,7 +240,7 @@ class SearchApp(Reindexing):
             body.update(search_hint(bool(self.query_text), typed))
             return
         preview = hit_preview(hit, self.query_text)
-        title.update(preview.title)
+        title.update(self.query_one(ResultsTable).labelled(hit, preview.title))
         body.update(preview.body)
         # Keep a few lines of context above the hit.
         pane = self.query_one("#preview-pane", VerticalScroll)
