@@ -6,11 +6,13 @@ import html
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rich.console import Console
@@ -18,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from gte_search.hits import SearchHit, inert
+from gte_search.query import make_filters
 from gte_search.tui import SearchApp, make_app
 from gte_search.tui.editor import editor_command, user_editor
 from gte_search.tui.preview import (
@@ -29,6 +32,9 @@ from gte_search.tui.preview import (
 from gte_search.tui.results import MARKER
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from tests.conftest import build_index
+
+if TYPE_CHECKING:
+    from gte_search.embed import Embedder
 
 HOSTILE = (
     "def pwned():\n"
@@ -647,3 +653,42 @@ def test_no_arguments_outside_a_terminal_prints_help() -> None:
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 0
     assert "tui" in result.output and "Search interactively" in result.output
+
+
+async def test_searches_go_to_a_running_service_and_fall_back_when_it_dies(
+    indexed: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    # Issue 14: the TUI, like `search`, uses the index's service when one runs: no model is
+    # loaded in the TUI; when the service dies the TUI loads it and searches on, unchanged.
+    from gte_search.index import SearchIndex
+    from gte_search.tui.app import RESULTS
+    from gte_search.tui.backend import load_embedder
+    from tests.test_service import start_service, stop
+
+    def expected(query: str) -> list[SearchHit]:
+        with SearchIndex.open(indexed) as index:
+            return index.search(query, embedder, RESULTS, make_filters())
+
+    loaded: list[str] = []
+
+    def loader(model_id: str, named_by_user: bool) -> Embedder:
+        loaded.append(model_id)
+        return load_embedder(model_id, named_by_user)
+
+    service = start_service(indexed, "--no-watch", log=tmp_path / "serve.log", watch=False)
+    try:
+        app = new_app(indexed, loader=loader)
+        async with app.run_test(size=SIZE) as pilot:
+            await type_query(pilot, "compute backoff")
+            assert app.hits == expected("compute backoff")
+            assert loaded == [] and app.searcher.embedder is None
+            assert "tiny-bert in gte-search serve" in screen_text(app)
+            await type_query(pilot, "path:nowhere/** backoff")  # the service's reason shows
+            assert not app.hits and "path:nowhere/** matches no indexed file" in screen_text(app)
+            stop(service, signal.SIGKILL)  # leaves its socket behind
+            await type_query(pilot, "install package")
+            assert app.hits == expected("install package")
+            assert len(loaded) == 1 and app.searcher.embedder is not None
+            assert "tiny-bert on cpu" in screen_text(app)
+    finally:
+        stop(service, signal.SIGKILL)
