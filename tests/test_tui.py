@@ -6,11 +6,13 @@ import html
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rich.console import Console
@@ -18,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from gte_search.hits import SearchHit, inert
+from gte_search.query import make_filters
 from gte_search.tui import SearchApp, make_app
 from gte_search.tui.editor import editor_command, user_editor
 from gte_search.tui.preview import (
@@ -29,6 +32,9 @@ from gte_search.tui.preview import (
 from gte_search.tui.results import MARKER
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from tests.conftest import build_index
+
+if TYPE_CHECKING:
+    from gte_search.embed import Embedder
 
 HOSTILE = (
     "def pwned():\n"
@@ -102,6 +108,56 @@ async def test_moving_selection_updates_preview(indexed: Path) -> None:
         after = rendered(app.query_one("#preview", Static).render())
         assert after != before
         assert f"{second.path}:{second.start_line}-{second.end_line}" in screen_text(app)
+
+
+@pytest.fixture
+def two_roots(tmp_path: Path, tiny_model: Path) -> Path:
+    """An index of two roots, `alpha` and `beta`, each with its own `retry.py`."""
+    for name in ("alpha", "beta"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "retry.py").write_text(
+            f"def {name}_backoff(attempt):\n    return 2**attempt\n"
+        )
+    build_index(tmp_path / "index", [tmp_path / "alpha", tmp_path / "beta"], tiny_model)
+    return tmp_path / "index"
+
+
+async def test_two_roots_show_which_root_a_path_is_in(
+    two_roots: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 15.6: two roots' retry.py both showed as "retry.py:1-2", told apart by nothing.
+    monkeypatch.chdir(tmp_path)
+    app = new_app(two_roots)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await type_query(pilot, "backoff attempt")
+        assert {(Path(hit.root).name, hit.path) for hit in app.hits} == {
+            ("alpha", "retry.py"),
+            ("beta", "retry.py"),
+        }
+        text = screen_text(app)
+        for root in ("alpha", "beta"):  # a row each: rank, score, then root and path
+            assert re.search(rf"^ .\s?\d\s+\d\.\d+\s*{root} · retry\.py:1-2", text, re.M), text
+        hit = app.selected_hit()
+        assert hit is not None
+        root = Path(hit.root).name
+        assert f"{root} · retry.py:1-2  code · python" in screen_text(app)  # the preview title
+        await pilot.press("ctrl+y")  # copies what the CLI prints, relative to here
+        assert f"copied {root}/retry.py:1" in screen_text(app)
+        await type_query(pilot, f"root:{root} path:retry.py backoff")  # the filter form
+        assert [Path(hit.root).name for hit in app.hits] == [root]
+
+
+def test_root_labels_tell_same_named_roots_apart() -> None:
+    from gte_search.tui.results import root_labels
+
+    assert root_labels(["/w/click"]) == {}  # one root: paths stay short
+    assert root_labels(["/w/click", "/w/flask"]) == {"/w/click": "click", "/w/flask": "flask"}
+    assert root_labels(["/a/src", "/b/src", "/c"]) == {
+        "/a/src": "a/src",
+        "/b/src": "b/src",
+        "/c": "c",
+    }
+    assert root_labels(["/src", "/a/src"]) == {"/src": "src", "/a/src": "a/src"}
 
 
 def background_at_line(svg: str, start: str) -> str:
@@ -597,3 +653,42 @@ def test_no_arguments_outside_a_terminal_prints_help() -> None:
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 0
     assert "tui" in result.output and "Search interactively" in result.output
+
+
+async def test_searches_go_to_a_running_service_and_fall_back_when_it_dies(
+    indexed: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    # Issue 14: the TUI, like `search`, uses the index's service when one runs: no model is
+    # loaded in the TUI; when the service dies the TUI loads it and searches on, unchanged.
+    from gte_search.index import SearchIndex
+    from gte_search.tui.app import RESULTS
+    from gte_search.tui.backend import load_embedder
+    from tests.test_service import start_service, stop
+
+    def expected(query: str) -> list[SearchHit]:
+        with SearchIndex.open(indexed) as index:
+            return index.search(query, embedder, RESULTS, make_filters())
+
+    loaded: list[str] = []
+
+    def loader(model_id: str, named_by_user: bool) -> Embedder:
+        loaded.append(model_id)
+        return load_embedder(model_id, named_by_user)
+
+    service = start_service(indexed, "--no-watch", log=tmp_path / "serve.log", watch=False)
+    try:
+        app = new_app(indexed, loader=loader)
+        async with app.run_test(size=SIZE) as pilot:
+            await type_query(pilot, "compute backoff")
+            assert app.hits == expected("compute backoff")
+            assert loaded == [] and app.searcher.embedder is None
+            assert "tiny-bert in gte-search serve" in screen_text(app)
+            await type_query(pilot, "path:nowhere/** backoff")  # the service's reason shows
+            assert not app.hits and "path:nowhere/** matches no indexed file" in screen_text(app)
+            stop(service, signal.SIGKILL)  # leaves its socket behind
+            await type_query(pilot, "install package")
+            assert app.hits == expected("install package")
+            assert len(loaded) == 1 and app.searcher.embedder is not None
+            assert "tiny-bert on cpu" in screen_text(app)
+    finally:
+        stop(service, signal.SIGKILL)

@@ -25,6 +25,7 @@ from gte_search.query import QueryError, SearchFilters, make_filters, parse_quer
 from gte_search.tui.backend import (
     EmbedderLoader,
     Searcher,
+    ServiceGone,
     index_signature,
     indexer_running,
     load_embedder,
@@ -32,20 +33,15 @@ from gte_search.tui.backend import (
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
 from gte_search.tui.reindexing import Reindexing
-from gte_search.tui.results import ResultsTable
+from gte_search.tui.results import ResultsTable, root_labels
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
-from gte_search.tui.status import search_hint, status_line
+from gte_search.tui.status import model_name, search_hint, status_line
 
 DEBOUNCE_SECONDS = 0.25
 WATCH_SECONDS = 2.0  # how often to look whether another process has changed the index
 RESULTS = 25
 KIND_CYCLE: tuple[str | None, ...] = (None, "code", "doc")
 KIND_LABEL = {None: "all", "code": "code", "doc": "docs"}
-
-
-def model_name(model_id: str) -> str:
-    """A hub id as is; a local model folder by its name (its full path is long and private)."""
-    return Path(model_id).name if model_id.startswith(("/", ".", "~")) else model_id
 
 
 class SearchApp(Reindexing):
@@ -127,6 +123,9 @@ class SearchApp(Reindexing):
     async def open_index(self) -> None:
         self.index_seen = index_signature(self.index_dir)
         self.status_info = await self.searcher.run(self.searcher.open)
+        self.query_one(ResultsTable).labels = root_labels(
+            self.status_info.roots if self.status_info else []
+        )
         self.show_status()
         if self.status_info is None or self.status_info.chunks == 0:
             if not isinstance(self.screen, EmptyIndexScreen):
@@ -162,7 +161,10 @@ class SearchApp(Reindexing):
             return
         finally:
             table.loading = False
-        self.model_note = f"{model_name(embedder.model_id)} on {embedder.device.type}"
+        if embedder is None:  # the index's service searches, with its own model
+            self.model_note = f"{model_name(self.status_info.model.model_id)} in gte-search serve"
+        else:
+            self.model_note = f"{model_name(embedder.model_id)} on {embedder.device.type}"
         self.model_ready.set()
         self.show_status()
 
@@ -191,9 +193,8 @@ class SearchApp(Reindexing):
         if not text:
             self.show_hits([], "")
             return
-        await self.model_ready.wait()
         try:
-            hits, seconds = await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+            hits, seconds = await self.searched(text, filters)
         except QueryError as error:  # a filter value the index cannot match: say which
             self.query_one("#filters", Static).update(Text(inert(str(error)), style="red"))
             self.show_hits([], text)
@@ -201,6 +202,15 @@ class SearchApp(Reindexing):
         self.latency = seconds
         self.show_hits(hits, text)
         self.show_status()
+
+    async def searched(self, text: str, filters: SearchFilters) -> tuple[list[SearchHit], float]:
+        while True:
+            await self.model_ready.wait()
+            try:
+                return await self.searcher.run(self.searcher.search, text, filters, RESULTS)
+            except ServiceGone:  # without a word: load the model here and search again
+                self.model_ready.clear()
+                self.load_model()
 
     def show_hits(self, hits: list[SearchHit], query: str) -> None:
         self.hits = hits
@@ -237,7 +247,7 @@ class SearchApp(Reindexing):
             body.update(search_hint(bool(self.query_text), typed))
             return
         preview = hit_preview(hit, self.query_text)
-        title.update(preview.title)
+        title.update(self.query_one(ResultsTable).labelled(hit, preview.title))
         body.update(preview.body)
         # Keep a few lines of context above the hit.
         pane = self.query_one("#preview-pane", VerticalScroll)

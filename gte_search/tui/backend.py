@@ -3,6 +3,9 @@
 SQLite connections belong to the thread that opened them, so the index used for searching is
 opened, used and closed on one long-lived thread; re-indexing opens its own index on its own
 thread (`reindex`).
+
+When a `gte-search serve` answers on the index's socket, searches go to it and no model is
+loaded here; if it stops answering, the TUI loads the model and searches in-process.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from gte_search.hits import SearchHit
 from gte_search.index import IndexProblem, IndexReport, IndexStatus, Progress, SearchIndex
 from gte_search.lock import LOCK_NAME, IndexLock
 from gte_search.model_choice import choose_model
-from gte_search.query import SearchFilters
+from gte_search.query import QueryError, SearchFilters
+from gte_search.service_client import ServiceClient, ServiceUnavailable, ServiceUserError
 
 if TYPE_CHECKING:
     from gte_search.embed import Embedder
@@ -40,8 +44,13 @@ def load_embedder(
     return Embedder(source, trust_remote_code=trust_remote_code)
 
 
+class ServiceGone(Exception):
+    """The index's service stopped answering: load the model, then search again here."""
+
+
 class Searcher:
-    """Owns the searching `SearchIndex` and the query embedder on one worker thread."""
+    """Owns the searching `SearchIndex` and the query embedder, or the connection to the
+    index's service, on one worker thread."""
 
     def __init__(self, index_dir: Path, loader: EmbedderLoader) -> None:
         self.index_dir = index_dir
@@ -49,6 +58,7 @@ class Searcher:
         self.index: SearchIndex | None = None
         self.embedder: Embedder | None = None
         self.freshness: Freshness | None = None
+        self.service: ServiceClient | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gte-search")
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
@@ -64,10 +74,18 @@ class Searcher:
         if self.index is not None:
             self.index.close()
             self.index = None
+        self._drop_service()
+
+    def _drop_service(self) -> None:
+        if self.service is not None:
+            self.service.close()
+            self.service = None
 
     def open(self) -> IndexStatus | None:
         """(Re)open the index, so it sees what a re-index wrote; None when there is none."""
-        self._close()
+        if self.index is not None:
+            self.index.close()
+            self.index = None
         try:
             self.index = SearchIndex.open(self.index_dir)
         except IndexProblem:
@@ -75,16 +93,34 @@ class Searcher:
         self.freshness = Freshness(self.index)
         return self.index.status()
 
-    def load_model(self) -> Embedder:
+    def load_model(self) -> Embedder | None:
+        """The model for searching here; None when the index's service answers searches
+        (it holds the model, so none is loaded)."""
         assert self.index is not None and self.index.model is not None
+        if self.embedder is None and self.service is None:
+            self.service = ServiceClient.connect(self.index_dir)
+        if self.service is not None:
+            return None
         self.embedder = self.loader(self.index.model.model_id, True)
         return self.embedder
 
     def search(self, text: str, filters: SearchFilters, k: int) -> tuple[list[SearchHit], float]:
+        """The hits and the seconds they took. Raises `ServiceGone` when the service failed
+        (then `load_model` loads the model here) and `QueryError` for a filter the index
+        cannot match, from the service too."""
+        started = time.perf_counter()
+        if self.service is not None:
+            try:
+                hits, _ = self.service.search(text, k, filters, "hybrid")
+            except ServiceUserError as error:  # the message an in-process search gives
+                raise QueryError(str(error)) from error
+            except ServiceUnavailable as error:
+                self._drop_service()
+                raise ServiceGone(str(error)) from error
+            return hits, time.perf_counter() - started
         assert self.index is not None and self.embedder is not None
         assert self.freshness is not None
         self.freshness.stale()  # sees what a service's watcher or `gte-search index` wrote
-        started = time.perf_counter()
         hits = self.index.search(text, self.embedder, k, filters)
         return hits, time.perf_counter() - started
 

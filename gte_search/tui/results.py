@@ -3,7 +3,9 @@ also while the focus is in the search box (where it is most of the time)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from rich.text import Text
 from textual.coordinate import Coordinate
@@ -40,6 +42,8 @@ class ResultsTable(DataTable[Text]):
     def __init__(self) -> None:
         super().__init__(id="results", cursor_type="row", zebra_stripes=True)
         self.marked: int | None = None
+        # Each root's label, shown before its hits' paths (see `root_labels`).
+        self.labels: Mapping[str, str] = {}
 
     def show(self, hits: list[SearchHit], width: int, row: int = 0) -> None:
         """`hits`, in columns that fit `width`, the cursor on `row`."""
@@ -53,11 +57,10 @@ class ResultsTable(DataTable[Text]):
         if columns.kind:
             self.add_column("kind")
         for rank, hit in enumerate(hits, start=1):
-            location = f"{hit.path}:{hit.start_line}-{hit.end_line}"
             cells = [
                 _rank(rank, marked=False),
                 Text(f"{hit.score:.3f}", style="green"),
-                Text(_tail(inert(location), columns.location)),
+                location_cell(hit, self.labels.get(hit.root), columns.location),
                 Text(_head(inert(hit.symbol or ""), columns.symbol), style="bold"),
                 Text(
                     _head(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", KIND_WIDTH),
@@ -72,6 +75,11 @@ class ResultsTable(DataTable[Text]):
             self.move_cursor(row=row)
             self.mark(row)
 
+    def labelled(self, hit: SearchHit, text: Text) -> Text:
+        """`text` (the preview's title) after the label of `hit`'s root, when it has one."""
+        label = self.labels.get(hit.root)
+        return Text.assemble((f"{inert(label)} · ", "dim"), text) if label else text
+
     def mark(self, row: int) -> None:
         """Put the marker on `row` (the cursor's), off the row that had it."""
         if self.marked == row or not 0 <= row < self.row_count:
@@ -80,6 +88,33 @@ class ResultsTable(DataTable[Text]):
             self.update_cell_at(Coordinate(self.marked, 0), _rank(self.marked + 1, marked=False))
         self.update_cell_at(Coordinate(row, 0), _rank(row + 1, marked=True))
         self.marked = row
+
+
+def root_labels(roots: Sequence[str]) -> dict[str, str]:
+    """What names each root before its hits' paths: nothing with one root (paths stay
+    short), else the root's folder name, with as many parent folders as it takes to tell
+    roots of the same name apart (`a/src`, `b/src`)."""
+    if len(roots) < 2:
+        return {}
+    parts = {root: PurePath(root).parts for root in roots}
+    labels: dict[str, str] = {}
+    for root in roots:
+        for depth in range(1, len(parts[root]) + 1):
+            tail = parts[root][-depth:]
+            if all(other == root or parts[other][-depth:] != tail for other in roots):
+                break
+        labels[root] = "/".join(tail).lstrip("/") or root
+    return labels
+
+
+def location_cell(hit: SearchHit, label: str | None, width: int) -> Text:
+    """`path:first-last`, after a dim `label · ` when the hit's root has one; the path is
+    cut from the left to fit `width`, the label kept (it is what tells same paths apart)."""
+    location = inert(f"{hit.path}:{hit.start_line}-{hit.end_line}")
+    if not label:
+        return Text(_tail(location, width))
+    prefix = _head(inert(label), max(4, width // 3)) + " · "
+    return Text.assemble((prefix, "dim"), _tail(location, max(2, width - len(prefix))))
 
 
 def _rank(rank: int, *, marked: bool) -> Text:

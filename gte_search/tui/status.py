@@ -11,6 +11,11 @@ from gte_search.index import IndexStatus
 from gte_search.tui.screens import short_path
 
 
+def model_name(model_id: str) -> str:
+    """A hub id as is; a local model folder by its name (its full path is long and private)."""
+    return Path(model_id).name if model_id.startswith(("/", ".", "~")) else model_id
+
+
 def status_line(
     info: IndexStatus | None,
     index_dir: Path,
