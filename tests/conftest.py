@@ -8,7 +8,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,10 +126,8 @@ def wordpiece(minilm_dir: Path) -> Tokenizer:
     return tokenizer
 
 
-@pytest.fixture
-def small_repo(tmp_path: Path) -> Path:
-    """A tiny project with code, docs and an ignored file."""
-    root = tmp_path / "repo"
+def write_small_repo(root: Path) -> Path:
+    """A tiny project with code, docs and an ignored file, written at `root`."""
     (root / "pkg").mkdir(parents=True)
     (root / "docs").mkdir()
     (root / "pkg" / "retry.py").write_text(
@@ -143,6 +145,11 @@ def small_repo(tmp_path: Path) -> Path:
     (root / ".gitignore").write_text("*.log\n")
     (root / "debug.log").write_text("noise that must not be indexed\n")
     return root
+
+
+@pytest.fixture
+def small_repo(tmp_path: Path) -> Path:
+    return write_small_repo(tmp_path / "repo")
 
 
 def run_cli(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -166,3 +173,40 @@ def build_index(index_dir: Path, roots: Sequence[Path], model: Path) -> None:
     embedder = Embedder(resolve_model(str(model), named_by_user=True))
     with SearchIndex.open(index_dir, create=True) as index:
         index.update(list(roots), embedder)
+
+
+# Starting a service imports torch and loads the model: seconds on a busy 2-core machine.
+SERVICE_START_TIMEOUT = 90.0
+
+
+def start_service(
+    index_dir: Path, *args: str, log: Path, watch: bool = True
+) -> subprocess.Popen[bytes]:
+    """A `serve` subprocess, returned once it answers (and, with `watch`, watches)."""
+    from gte_search.service_client import SERVICE_ENV, service_info
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env.pop(SERVICE_ENV, None)
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gte_search", "serve", "--index", str(index_dir), *args],
+            stdout=sink,
+            stderr=sink,
+            env=env,
+        )
+    deadline = time.monotonic() + SERVICE_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited {process.returncode}: {log.read_text()}")
+        info = service_info(index_dir)
+        if info is not None and info["pid"] == process.pid and (info["watching"] or not watch):
+            return process
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"serve did not answer in {SERVICE_START_TIMEOUT}s: {log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> int:
+    if process.poll() is None:
+        process.send_signal(how)
+    return process.wait(timeout=60)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_index, run_cli
+from tests.conftest import build_index, run_cli, write_small_repo
 
 QUERY = "backoff send install"
 
@@ -16,20 +16,7 @@ QUERY = "backoff send install"
 @pytest.fixture(scope="module")
 def indexed(tmp_path_factory: pytest.TempPathFactory, tiny_model_master: Path) -> Path:
     root = tmp_path_factory.mktemp("formats") / "repo"
-    (root / "pkg").mkdir(parents=True)
-    (root / "docs").mkdir()
-    (root / "pkg" / "retry.py").write_text(
-        "import random\n\n\n"
-        "def compute_backoff(attempt: int) -> float:\n"
-        '    """Exponential backoff with jitter."""\n'
-        "    return 2**attempt + random.random()\n\n\n"
-        "class Client:\n"
-        "    def send(self, request):\n"
-        "        return self.transport.send(request)\n"
-    )
-    (root / "docs" / "guide.md").write_text(
-        "# Guide\n\n## Install\n\nRun pip install pkg to install the package from PyPI.\n"
-    )
+    write_small_repo(root)
     (root / "docs" / "café.md").write_text("# Notes\n\nLe café: zèbre déjà vu, flambé naïveté.\n")
     build_index(root.parent / "index", [root], tiny_model_master)
     return root

@@ -32,64 +32,20 @@ from gte_search.service_client import (
     service_info,
     socket_address,
 )
-from tests.conftest import build_index, run_cli
+from tests.conftest import (
+    SERVICE_START_TIMEOUT,
+    build_index,
+    run_cli,
+    start_service,
+    stop,
+    write_small_repo,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Starting a service imports torch and loads the model: seconds on a busy 2-core machine.
-START_TIMEOUT = 90.0
+START_TIMEOUT = SERVICE_START_TIMEOUT
 # Watch latency is a benchmark (benchmarks/service_latency.py); a test only needs to see it.
 CHANGE_TIMEOUT = 20.0
-
-
-def _write_repo(root: Path) -> Path:
-    (root / "pkg").mkdir(parents=True)
-    (root / "docs").mkdir()
-    (root / "pkg" / "retry.py").write_text(
-        "import random\n\n\n"
-        "def compute_backoff(attempt: int) -> float:\n"
-        '    """Exponential backoff with jitter."""\n'
-        "    return 2**attempt + random.random()\n\n\n"
-        "class Client:\n"
-        "    def send(self, request):\n"
-        "        return self.transport.send(request)\n"
-    )
-    (root / "docs" / "guide.md").write_text(
-        "# Guide\n\n## Install\n\nRun pip install pkg to install the package from PyPI.\n"
-    )
-    (root / ".gitignore").write_text("*.log\n")
-    (root / "debug.log").write_text("noise that must not be indexed\n")
-    return root
-
-
-def start_service(
-    index_dir: Path, *args: str, log: Path, watch: bool = True
-) -> subprocess.Popen[bytes]:
-    """A `serve` subprocess, returned once it answers (and, with `watch`, watches)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    env.pop(SERVICE_ENV, None)
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gte_search", "serve", "--index", str(index_dir), *args],
-            stdout=sink,
-            stderr=sink,
-            env=env,
-        )
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited {process.returncode}: {log.read_text()}")
-        info = service_info(index_dir)
-        if info is not None and info["pid"] == process.pid and (info["watching"] or not watch):
-            return process
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"serve did not answer in {START_TIMEOUT}s: {log.read_text()}")
-
-
-def stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> int:
-    if process.poll() is None:
-        process.send_signal(how)
-    return process.wait(timeout=60)
 
 
 def wait_for(check: Callable[[], bool], what: str) -> None:
@@ -107,7 +63,7 @@ def served(
 ) -> Iterator[tuple[Path, Path, subprocess.Popen[bytes]]]:
     """(index directory, root, serve process) with --http on an ephemeral port."""
     base = tmp_path_factory.mktemp("served")
-    root = _write_repo(base / "repo")
+    root = write_small_repo(base / "repo")
     index_dir = base / "index"
     build_index(index_dir, [root], tiny_model_master)
     process = start_service(index_dir, "--http", "127.0.0.1:0", log=base / "serve.log")
@@ -353,7 +309,7 @@ def test_sigterm_stops_cleanly_and_leaves_the_index_consistent(
 def test_stale_socket_replaced_second_service_refused_idle_timeout(
     tmp_path: Path, tiny_model_master: Path
 ) -> None:
-    root = _write_repo(tmp_path / "repo")
+    root = write_small_repo(tmp_path / "repo")
     index_dir = tmp_path / "index"
     build_index(index_dir, [root], tiny_model_master)
     log = tmp_path / "serve.log"
@@ -402,7 +358,7 @@ def test_stale_socket_replaced_second_service_refused_idle_timeout(
 
 
 def test_watch_command_prints_a_line_per_update(tmp_path: Path, tiny_model_master: Path) -> None:
-    root = _write_repo(tmp_path / "repo")
+    root = write_small_repo(tmp_path / "repo")
     index_dir = tmp_path / "index"
     build_index(index_dir, [root], tiny_model_master)
     process = subprocess.Popen(

@@ -663,7 +663,7 @@ async def test_searches_go_to_a_running_service_and_fall_back_when_it_dies(
     from gte_search.index import SearchIndex
     from gte_search.tui.app import RESULTS
     from gte_search.tui.backend import load_embedder
-    from tests.test_service import start_service, stop
+    from tests.conftest import start_service, stop
 
     def expected(query: str) -> list[SearchHit]:
         with SearchIndex.open(indexed) as index:
