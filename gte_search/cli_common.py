@@ -4,10 +4,10 @@ torch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -15,7 +15,7 @@ from gte_search.cli_output import note
 from gte_search.config import INDEX_ENV, default_index_dir
 
 if TYPE_CHECKING:
-    from gte_search.index import SearchIndex
+    from gte_search.index import IndexOptions, SearchIndex
     from gte_search.models import EmbeddingModel, ModelSource
 
 # 1: the run finished, but some files could not be read (they are listed on stderr); or,
@@ -109,3 +109,27 @@ def load_embedder(
 
         use_query_threads()
     return embedder
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def update_options(command: F) -> F:
+    """How watched files are read: the same choices as `gte-search index` (not remembered
+    by the index, so give the ones the roots were indexed with)."""
+    command = click.option(
+        "--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files."
+    )(command)
+    return click.option(
+        "--max-file-size",
+        type=click.IntRange(min=1),
+        default=1_000_000,
+        show_default=True,
+        help="Skip files larger than this many bytes.",
+    )(command)
+
+
+def index_options(max_file_size: int, no_ignore: bool) -> IndexOptions:
+    from gte_search.index import IndexOptions
+
+    return IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)

@@ -13,9 +13,11 @@ from gte_search.cli_common import (
     EXIT_UNREADABLE,
     UserError,
     index_option,
+    index_options,
     load_embedder,
     open_index,
     trust_option,
+    update_options,
     user_errors,
 )
 from gte_search.cli_output import note
@@ -45,14 +47,7 @@ if TYPE_CHECKING:
 )
 @click.option("--rebuild", is_flag=True, help="Start over, re-embedding everything.")
 @click.option("--wait", is_flag=True, help="If another indexer is updating the index, wait for it.")
-@click.option(
-    "--max-file-size",
-    type=click.IntRange(min=1),
-    default=1_000_000,
-    show_default=True,
-    help="Skip files larger than this many bytes.",
-)
-@click.option("--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files.")
+@update_options
 @click.option(
     "--precision",
     type=click.Choice(PRECISIONS),
@@ -100,7 +95,6 @@ def index(
     index_dir: Path | None,
 ) -> None:
     """Index (or update) the files under PATHS; with no PATHS, update every known root."""
-    from gte_search.index import IndexOptions
 
     with user_errors(), ExitStack() as stack:
         cluster = None
@@ -118,7 +112,7 @@ def index(
                 raise UserError("this index has no roots yet; give a PATH to index")
         if wait and (holder := search_index.lock.holder()):
             note(f"waiting for process {holder} to finish updating the index")
-        options = IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
+        options = index_options(max_file_size, no_ignore)
         with search_index.writing(wait=wait):
             report = _index_locked(
                 search_index,

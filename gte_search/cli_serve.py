@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
 from gte_search.cli_common import (
     UserError,
     index_option,
+    index_options,
     load_embedder,
     open_index,
     trust_option,
+    update_options,
     user_errors,
 )
 from gte_search.cli_output import note
 from gte_search.config import default_index_dir
 
 if TYPE_CHECKING:
-    from gte_search.index import IndexOptions
-
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def update_options(command: F) -> F:
-    """How watched files are read: the same choices as `gte-search index` (not remembered
-    by the index, so give the ones the roots were indexed with)."""
-    command = click.option(
-        "--no-ignore", is_flag=True, help="Do not honour .gitignore and .ignore files."
-    )(command)
-    return click.option(
-        "--max-file-size",
-        type=click.IntRange(min=1),
-        default=1_000_000,
-        show_default=True,
-        help="Skip files larger than this many bytes.",
-    )(command)
-
-
-def index_options(max_file_size: int, no_ignore: bool) -> IndexOptions:
-    from gte_search.index import IndexOptions
-
-    return IndexOptions(max_file_bytes=max_file_size, use_ignore_files=not no_ignore)
+    pass
 
 
 @click.command()
