@@ -134,9 +134,15 @@ async def test_two_roots_show_which_root_a_path_is_in(
             ("alpha", "retry.py"),
             ("beta", "retry.py"),
         }
-        text = screen_text(app)
-        for root in ("alpha", "beta"):  # a row each: rank, score, then root and path
-            assert re.search(rf"^ .\s?\d\s+\d\.\d+\s*{root} · retry\.py:1-2", text, re.M), text
+        rows = [rf"^ .\s?\d\s+\d\.\d+\s*{root} · retry\.py:1-2" for root in ("alpha", "beta")]
+        # A row each: rank, score, then root and path. The table sizes its columns to their
+        # cells on a later refresh, which a loaded machine can delay past `settle`.
+        for _ in range(50):
+            text = screen_text(app)
+            if all(re.search(row, text, re.M) for row in rows):
+                break
+            await pilot.pause(0.1)
+        assert all(re.search(row, text, re.M) for row in rows), text
         hit = app.selected_hit()
         assert hit is not None
         root = Path(hit.root).name
