@@ -205,6 +205,6 @@ def describe(update: WatchUpdate) -> str:
     report = update.report
     return (
         f"{stamp} {shown}: {report.files_added} added, {report.files_changed} changed, "
-        f"{report.files_removed} removed; {report.chunks_embedded} chunks embedded "
-        f"in {update.seconds:.2f}s"
+        f"{report.files_removed} removed; {report.chunks_embedded} "
+        f"chunk{'' if report.chunks_embedded == 1 else 's'} embedded in {update.seconds:.2f}s"
     )

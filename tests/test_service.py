@@ -374,7 +374,7 @@ def test_watch_command_prints_a_line_per_update(tmp_path: Path, tiny_model_maste
             assert process.poll() is None
         (root / "pkg" / "retry.py").write_text("def changed():\n    return 0\n")
         line = process.stdout.readline()
-        assert "pkg/retry.py: 0 added, 1 changed, 0 removed; 1 chunks embedded" in line
+        assert "pkg/retry.py: 0 added, 1 changed, 0 removed; 1 chunk embedded" in line
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
