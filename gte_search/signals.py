@@ -243,14 +243,42 @@ _REEXPORT = re.compile(r"^\s*(pub\s+use|pub\s*\(crate\)\s*use|export\b|from\s+\S
 
 
 def _reexports(found: StoredChunk, names: Sequence[str]) -> bool:
+    """Whether the chunk re-exports one of `names`: names it as what an export statement
+    exports, not as the module it comes from (`from .retry import X` does not re-export
+    `retry`)."""
     if found.chunk.kind != "code":
         return False
-    for match in _REEXPORT.finditer(found.chunk.text):
-        line_end = found.chunk.text.find(";", match.end())
-        statement = found.chunk.text[match.start() : line_end if line_end > 0 else None]
-        if any(re.search(rf"\b{re.escape(n.rsplit('.', 1)[-1])}\b", statement) for n in names):
+    text = found.chunk.text
+    for match in _REEXPORT.finditer(text):
+        exported = _exported_part(_statement(text, match.start()))
+        if any(
+            re.search(rf"\b{re.escape(n.rsplit('.', 1)[-1])}\b(?!\s*(::|\.))", exported)
+            for n in names
+        ):
             return True
     return False
+
+
+def _statement(text: str, start: int) -> str:
+    """The statement starting at `start`: up to a `;`, or a line end outside brackets."""
+    depth = 0
+    for position in range(start, len(text)):
+        char = text[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        elif char == ";" or (char == "\n" and depth == 0):
+            return text[start:position]
+    return text[start:]
+
+
+def _exported_part(statement: str) -> str:
+    """What a re-export statement exports: after Python's `import`, without JavaScript's
+    quoted module name."""
+    if statement.lstrip().startswith("from "):
+        statement = statement.split(" import ", 1)[-1]
+    return re.sub(r"(['\"]).*?\1", "", statement)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -17,7 +17,13 @@ from gte_search.rank import (
     reciprocal_rank_fusion,
     without_overlaps,
 )
-from gte_search.signals import DEFINITION_BOOST, QueryIntent, definition_boosts, path_boosts
+from gte_search.signals import (
+    DEFINITION_BOOST,
+    REEXPORT_BOOST,
+    QueryIntent,
+    definition_boosts,
+    path_boosts,
+)
 from gte_search.store import StoredChunk
 from indexer.chunk import Chunk
 
@@ -130,3 +136,20 @@ def test_a_name_defined_in_many_files_lifts_each_of_them_less() -> None:
     boosts = definition_boosts(intent, stored)
     assert boosts[8] == DEFINITION_BOOST
     assert 0 < boosts[0] <= DEFINITION_BOOST / 4
+
+
+def test_a_re_export_names_what_it_exports_not_the_module_it_comes_from() -> None:
+    # `from .retry import RetryPolicy` re-exports RetryPolicy; it does not re-export `retry`,
+    # so a one-word query "retry" must not lift the package's __init__.py.
+    init = Chunk(
+        "pkg/__init__.py",
+        1,
+        4,
+        "code",
+        "python",
+        None,
+        "from .retry import RetryPolicy\nfrom .client import Client\n\n__all__ = ['Client']\n",
+    )
+    stored = {1: StoredChunk(1, "/src", init)}
+    assert definition_boosts(QueryIntent.of("RetryPolicy"), stored) == {1: REEXPORT_BOOST}
+    assert definition_boosts(QueryIntent.of("retry"), stored) == {}
