@@ -66,7 +66,12 @@ def match_expression(query: str) -> str | None:
     """An FTS5 MATCH expression: any of the query's terms, each quoted (terms are
     alphanumeric, so quoting makes FTS5 syntax in user input inert)."""
     terms = query_terms(query)
-    return " OR ".join(f'"{term}"' for term in terms) if terms else None
+    return any_of(terms) if terms else None
+
+
+def any_of(terms: Sequence[str]) -> str:
+    """The FTS5 MATCH expression for rows holding any of `terms` (query terms: quoted)."""
+    return " OR ".join(f'"{term}"' for term in terms)
 
 
 def named_symbols(query: str) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection
 import numpy as np
 
 from gte_search.hits import SEARCH_MODES, SearchHit, SearchMode
-from gte_search.lexical import match_expression, named_symbols
+from gte_search.lexical import any_of, named_symbols, query_terms
 from gte_search.models import EmbeddingModel
 from gte_search.query import SearchFilters
 from gte_search.rank import RANKING_SIGNALS, rank_hybrid, without_overlaps
@@ -25,8 +25,20 @@ Ranking = list[tuple[int, float]]  # (chunk id, score), best first
 
 
 def lexical_candidates(store: Store, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
-    expression = match_expression(query)
-    return [] if expression is None else store.search_lexical(expression, depth, allowed)
+    terms = query_terms(query)
+    if not terms:
+        return []
+    # bm25 scores every row holding any term, and FTS5 gives a term in more than half the
+    # chunks an IDF of ~0: on a large index such a term (`request` in an HTTP library) costs
+    # most of the time and changes no score. Rows holding only common terms would rank
+    # last, so they are looked for only when the telling terms find too few rows.
+    chunks, counts = store.term_chunk_counts(terms)
+    telling = [term for term in terms if counts[term] * 2 <= chunks]
+    if telling and len(telling) < len(terms):
+        found = store.search_lexical(any_of(telling), depth, allowed)
+        if len(found) >= depth:
+            return found
+    return store.search_lexical(any_of(terms), depth, allowed)
 
 
 def semantic_candidates(

@@ -126,3 +126,25 @@ def test_a_schema_1_index_is_upgraded_and_backfilled(tmp_path: Path, embedder: E
     assert "retry_policy_for" in {
         h.symbol for h in upgraded.search("retry policy", None, mode="lexical")
     }
+
+
+def test_a_word_in_most_chunks_still_finds_what_holds_only_it(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    # "request" is in every handler, "zebra" in two: the rows with the telling word come
+    # first, and when they are too few the rows holding only the common word still follow.
+    root = tmp_path / "repo"
+    root.mkdir()
+    for n in range(12):
+        (root / f"handler_{n}.py").write_text(
+            f"def handle_{n}(request):\n    return request.body\n"
+        )
+    for n in range(2):
+        (root / f"stripes_{n}.py").write_text(
+            f"def paint_{n}(request):\n    return zebra_stripes(request)\n"
+        )
+    index = SearchIndex.open(tmp_path / "index", create=True)
+    index.update([root], embedder)
+    hits = index.search("request zebra", None, k=6, mode="lexical")
+    assert {h.path for h in hits[:2]} == {"stripes_0.py", "stripes_1.py"}
+    assert len(hits) == 6 and all(h.path.startswith("handler_") for h in hits[2:])

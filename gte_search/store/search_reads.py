@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import sqlite_utils
@@ -18,10 +19,41 @@ from indexer.chunk import Chunk
 LEXICAL_COLUMN_WEIGHTS = (4.0, 2.0, 1.0)  # symbol, path, body
 
 
+@dataclass
+class _TermCounts:
+    """Chunks per query term, valid while the index is as it was when counted."""
+
+    version: tuple[int, int]
+    chunks: int
+    per_term: dict[str, int] = field(default_factory=dict)
+
+
 class SearchReads:
     """Part of `Store`: the queries a search runs (mixed in so all SQL stays in the package)."""
 
     db: sqlite_utils.Database
+    _term_counts: _TermCounts | None = None
+
+    def term_chunk_counts(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many chunks the index holds, and how many hold each of `terms` (query terms),
+        remembered until this or another connection changes the index."""
+        version = (
+            int(self.db.execute("PRAGMA data_version").fetchone()[0]),
+            self.db.conn.total_changes,
+        )
+        known = self._term_counts
+        if known is None or known.version != version:
+            chunks = int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+            known = self._term_counts = _TermCounts(version, chunks)
+        table = schema.FTS_TABLE
+        for term in terms:
+            if term not in known.per_term:
+                known.per_term[term] = int(
+                    self.db.execute(
+                        f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [f'"{term}"']
+                    ).fetchone()[0]
+                )
+        return known.chunks, {term: known.per_term[term] for term in terms}
 
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self._chunks(f"WHERE c.id IN ({','.join('?' * len(ids))})", list(ids)) if ids else {}
