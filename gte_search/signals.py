@@ -290,6 +290,7 @@ def _path_words(path: str) -> frozenset[str]:
     return frozenset(w for w in words if len(w) >= 3)
 
 
+@functools.lru_cache(maxsize=65536)
 def _same_word(a: str, b: str) -> bool:
     """Equal once plural and verb endings are dropped (`retries` ~ `retry`), or one a prefix
     of the other when both are long enough to be one stem (`extractors` ~ `extract`,

@@ -111,10 +111,14 @@ class SearchReads:
             return []
         keep = None if allowed is None else {int(i) for i in allowed}
         match = " OR ".join(f'symbol : "{term}"' for term in sorted(terms))
+        # The exact check in SQL too (GLOB is case-sensitive, and names are identifiers, so
+        # they hold no GLOB syntax): a common word matches many symbols' parts.
+        exact = " OR ".join(["c.symbol = ?", "c.symbol GLOB ?"] * len(names))
+        exact_params = [p for name in names for p in (name, f"*.{name.rsplit('.', 1)[-1]}")]
         rows = self.db.execute(
             f"SELECT c.id, c.symbol FROM {schema.FTS_TABLE} f JOIN chunks c ON c.id = f.rowid "
-            f"WHERE {schema.FTS_TABLE} MATCH ? AND c.kind = 'code' ORDER BY c.id",
-            [match],
+            f"WHERE {schema.FTS_TABLE} MATCH ? AND c.kind = 'code' AND ({exact}) ORDER BY c.id",
+            [match, *exact_params],
         )
         found = []
         for chunk_id, symbol in rows:
