@@ -9,7 +9,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +67,17 @@ async def settle(pilot: Pilot) -> None:
 async def type_query(pilot: Pilot, query: str) -> None:
     pilot.app.query_one("#query", Input).value = query
     await settle(pilot)
+
+
+async def drawn(pilot: Pilot, shows: Callable[[str], bool]) -> str:
+    """The screen's text once `shows` holds for it (or after 5 s): widgets such as the table
+    draw on a later refresh, which a loaded machine can delay past `settle`."""
+    for _ in range(50):
+        text = screen_text(pilot.app)
+        if shows(text):
+            break
+        await pilot.pause(0.1)
+    return text
 
 
 def screen_text(app: SearchApp) -> str:
@@ -135,13 +146,8 @@ async def test_two_roots_show_which_root_a_path_is_in(
             ("beta", "retry.py"),
         }
         rows = [rf"^ .\s?\d\s+\d\.\d+\s*{root} · retry\.py:1-2" for root in ("alpha", "beta")]
-        # A row each: rank, score, then root and path. The table sizes its columns to their
-        # cells on a later refresh, which a loaded machine can delay past `settle`.
-        for _ in range(50):
-            text = screen_text(app)
-            if all(re.search(row, text, re.M) for row in rows):
-                break
-            await pilot.pause(0.1)
+        # A row each: rank, score, then root and path.
+        text = await drawn(pilot, lambda text: all(re.search(row, text, re.M) for row in rows))
         assert all(re.search(row, text, re.M) for row in rows), text
         hit = app.selected_hit()
         assert hit is not None
@@ -184,11 +190,12 @@ async def test_selected_row_is_marked_and_highlighted_while_typing(indexed: Path
         await type_query(pilot, "lang:py backoff")
         assert app.focused is app.query_one("#query", Input)
         assert len(app.hits) >= 3
+        await drawn(pilot, lambda text: f" {MARKER} 1 " in text)
         svg = app.export_screenshot()
         assert background_at_line(svg, f" {MARKER} 1 ") != background_at_line(svg, "   2 ")
         await pilot.press("down")
         await settle(pilot)
-        text = screen_text(app)
+        text = await drawn(pilot, lambda text: f" {MARKER} 2 " in text)
         assert f" {MARKER} 2 " in text and f" {MARKER} 1 " not in text
         svg = app.export_screenshot()
         assert background_at_line(svg, f" {MARKER} 2 ") != background_at_line(svg, "   3 ")
