@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from gte_search.highlight import best_lines, highlight_terms, term_spans
-from gte_search.hits import PathOutsideRoot, SearchHit, display_path, inert, resolve_hit_path
+from gte_search.hits import SearchHit, display_path, inert
+from gte_search.hits import inside_roots as hits_inside_roots
 from gte_search.pipeline import Progress
 
 if TYPE_CHECKING:
@@ -90,15 +91,10 @@ def print_report(report: IndexReport) -> None:
 
 
 def inside_roots(hits: list[SearchHit]) -> list[SearchHit]:
-    """Only hits whose file lies inside its root: nothing outside a root is ever shown."""
-    kept = []
-    for hit in hits:
-        try:
-            resolve_hit_path(hit)
-        except PathOutsideRoot as error:
-            note(f"dropped a result: {inert(str(error))}")
-            continue
-        kept.append(hit)
+    """Only hits whose file lies inside its root, saying which were dropped."""
+    kept, notes = hits_inside_roots(hits)
+    for line in notes:
+        note(line)
     return kept
 
 

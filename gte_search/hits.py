@@ -53,6 +53,21 @@ def resolve_in_root(root: str | Path, path: str) -> Path:
     return resolved
 
 
+def inside_roots(hits: list[SearchHit]) -> tuple[list[SearchHit], list[str]]:
+    """The hits whose file lies inside its root (nothing outside a root is ever shown), and a
+    note for each one dropped (a symlink made after indexing can lead out)."""
+    kept: list[SearchHit] = []
+    notes: list[str] = []
+    for hit in hits:
+        try:
+            resolve_hit_path(hit)
+        except PathOutsideRoot as error:
+            notes.append(f"dropped a result: {inert(str(error))}")
+            continue
+        kept.append(hit)
+    return kept, notes
+
+
 def display_path(hit: SearchHit, cwd: Path | None = None) -> str:
     """How every interface names a hit's file: relative to the current directory when the
     file lies under it (what a shell or an editor opens from here), else absolute."""

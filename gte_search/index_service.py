@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from gte_search.hits import PathOutsideRoot, SearchHit, SearchMode, resolve_in_root
+from gte_search.hits import PathOutsideRoot, SearchHit, SearchMode, inside_roots, resolve_in_root
 from gte_search.index import IndexProblem, SearchIndex
 from gte_search.index_runs import IndexRuns, RunState
 from gte_search.query import SearchFilters
@@ -144,15 +144,8 @@ class IndexService:
     ) -> SearchAnswer:
         holder = self._refresh()
         notes = [] if mode == "lexical" else self._index.load_vectors()
-        found = self._index.search(query, embedder, k, filters, mode=mode)
-        hits = []
-        for hit in found:
-            try:
-                resolve_in_root(hit.root, hit.path)
-            except PathOutsideRoot as error:
-                notes.append(f"dropped a result: {error}")
-                continue
-            hits.append(hit)
+        hits, dropped = inside_roots(self._index.search(query, embedder, k, filters, mode=mode))
+        notes += dropped
         if holder:
             notes = [n for n in notes if "is updating the index" not in n]
             notes.insert(

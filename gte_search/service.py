@@ -54,7 +54,7 @@ from typing import Any
 
 from gte_search.config import SettingError
 from gte_search.freshness import Freshness
-from gte_search.hits import PathOutsideRoot, inert, resolve_hit_path
+from gte_search.hits import inside_roots
 from gte_search.index import IndexOptions, IndexProblem, SearchIndex
 from gte_search.models import ModelError
 from gte_search.query import QueryError, SearchFilters
@@ -309,12 +309,5 @@ class Service:
         # thread reads it; the watcher works with absolute paths.
         os.chdir(request.get("cwd") or "/")
         hits = index.search(str(request["query"]), embedder, int(request["k"]), filters, mode=mode)
-        kept, notes = [], []
-        for hit in hits:
-            try:
-                resolve_hit_path(hit)
-            except PathOutsideRoot as error:
-                notes.append(f"dropped a result: {inert(str(error))}")
-                continue
-            kept.append(dataclasses.asdict(hit))
-        return {"ok": True, "hits": kept, "notes": notes}
+        kept, notes = inside_roots(hits)
+        return {"ok": True, "hits": [dataclasses.asdict(hit) for hit in kept], "notes": notes}
