@@ -103,12 +103,7 @@ def load_embedder(
             return encoder
     from gte_search.embed import Embedder
 
-    embedder = Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
-    if for_queries:
-        from gte_search.query_encoder import use_query_threads
-
-        use_query_threads()
-    return embedder
+    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
 
 
 F = TypeVar("F", bound=Callable[..., object])

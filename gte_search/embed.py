@@ -27,6 +27,10 @@ from gte_search.models import ModelError, ModelSource, Pooling
 # cache and ran ~20% faster than 16k for MiniLM on 2 cores (benchmarks/speed.py).
 DEFAULT_BATCH_TOKENS = 16_384
 CPU_BATCH_TOKENS = 4_096
+# A query is one short text, which one thread embeds as fast; torch's OpenMP threads spin
+# while they wait, so beside two busy processes a query took 3.4x its idle time with one
+# thread per core and 1.5x with one (benchmarks/busy_latency.py). Batches keep every core.
+QUERY_THREADS = 1
 # `auto`: fp16 on CUDA; bf16 on CPUs that compute it natively (AVX512-BF16, AMX), where it
 # keeps cosine ~0.9999 to fp32 at about twice the speed; else CPU_FALLBACK_PRECISION.
 # int8 keeps mean cosine 0.992 to fp32 and loses no NDCG@10 on benchmarks/quality.py, the bar
@@ -64,6 +68,19 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cuda" and precision == "int8":
         raise ModelError("--precision int8 is a CPU path; use fp32 or auto on a GPU")
     return precision
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """torch's intra-op threads set to `count` inside, restored after."""
+    before = torch.get_num_threads()
+    if before != count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        if before != count:
+            torch.set_num_threads(before)
 
 
 def use_all_cores() -> int:
@@ -148,7 +165,8 @@ class Embedder:
 
     def embed_query(self, query: str) -> np.ndarray:
         # GTE needs no instruction prefix for queries (shared/MODELS.md).
-        vector: np.ndarray = self.embed([query])[0]
+        with torch_threads(QUERY_THREADS):
+            vector: np.ndarray = self.embed([query])[0]
         return vector
 
 

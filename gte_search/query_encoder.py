@@ -51,9 +51,6 @@ _TOKENIZER = "tokenizer.json"
 _FAILED = "export-failed.txt"
 # The files whose change makes an export stale (weights, config, vocabulary).
 _MODEL_FILE_SUFFIXES = (".json", ".safetensors", ".bin", ".txt", ".model")
-# torch's OpenMP threads spin while they wait: beside two busy processes a torch query took
-# 3.4x its idle time with one thread per core, 1.5x with one (benchmarks/busy_latency.py).
-QUERY_THREADS = 1
 # ONNX Runtime's threads are told not to spin (below), and then one per core measured best
 # beside two busy processes (p50 23-58 ms vs 81-87 ms with one thread), as fast idle.
 ONNX_QUERY_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
@@ -162,14 +159,6 @@ class OnnxQueryEncoder:
         finally:
             self.tokenizer.enable_truncation(self.max_tokens)
         return [float(len(item.ids)) for item in encoded]
-
-
-def use_query_threads() -> None:
-    """torch's intra-op threads for a process that only encodes queries (see QUERY_THREADS);
-    indexing keeps one per core (`embed.use_all_cores`)."""
-    import torch
-
-    torch.set_num_threads(QUERY_THREADS)
 
 
 def load_query_encoder(

@@ -264,11 +264,7 @@ class Service:
     # The search thread.
 
     def _open(self) -> None:
-        import faiss
-
-        # One query's vector search needs a fraction of a millisecond on one thread; OpenMP
-        # threads spinning against a busy machine made it 25 ms (2 cores, load 6).
-        faiss.omp_set_num_threads(1)
+        # (A single query's FAISS search runs on one thread: `vectors.SEARCH_THREADS`.)
         self._index = SearchIndex.open(self.index_dir)
         self._freshness = Freshness(self._index)
 

@@ -1,11 +1,8 @@
 """One loaded model shared by a service's searches and its watcher.
 
 A fast tokenizer used from two threads at once fails ("Already borrowed"), and two forward
-passes at once would only fight for the same cores, so calls into the model take turns.
-
-Threads per call: a query (one short text) runs on one thread. On 2 busy cores, two torch
-threads took a tiny model's query from 1.3 ms to 22 ms (p50; waiting on each other while the
-machine is loaded); only a large batch (a branch switch under watch) gets every core.
+passes at once would only fight for the same cores, so calls into the model take turns. (A
+query runs on one thread, a batch on every core: `Embedder.embed_query`.)
 """
 
 from __future__ import annotations
@@ -15,9 +12,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from gte_search.models import EmbeddingModel, ModelError, resolve_model
-
-# Texts from which an `embed` call is worth every core; below, one thread.
-PARALLEL_TEXTS = 64
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,25 +30,15 @@ class _TakingTurns:
         self.pooling = model.pooling
         self.precision = model.precision
         self.max_tokens = model.max_tokens
-        import torch
-
-        self._torch = torch
-        self._cores = torch.get_num_threads()  # what the embedder chose for batches
-
-    def _threads(self, count: int) -> None:
-        if self._torch.get_num_threads() != count:
-            self._torch.set_num_threads(count)
 
     def embed(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
     ) -> np.ndarray:
         with self._turn:
-            self._threads(self._cores if len(texts) >= PARALLEL_TEXTS else 1)
             return self._model.embed(texts, on_batch)
 
     def embed_query(self, query: str) -> np.ndarray:
         with self._turn:
-            self._threads(1)
             return self._model.embed_query(query)
 
     def count_line_tokens(self, rows: list[str]) -> list[float]:
