@@ -64,6 +64,10 @@ class SharedModel:
                 self._model = _TakingTurns(embedder)
             return self._model
 
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
     def preload(self, model_id: str, log: Callable[[str], object]) -> None:
         try:
             self.get(model_id)
