@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 
     from gte_search.models import EmbeddingModel, ModelSource, Pooling
 
-# The embedder's own cap on sequence length (gte_search.embed.MAX_SEQUENCE_TOKENS), repeated
-# here because importing that module imports torch.
-_MAX_SEQUENCE_TOKENS = 8_192
-
 
 class DeferredEmbedder:
     """An `EmbeddingModel` that answers from the model's folder at once and loads the real
@@ -101,10 +97,5 @@ def defer_loading(
     # Shipped tokenizer.json files may pad and truncate (MiniLM's to 128): counting must not.
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    limits = [
-        config.get("max_position_embeddings"),
-        model_max_length,
-        source.trained_max_tokens,
-    ]
-    max_tokens = min([_MAX_SEQUENCE_TOKENS] + [n for n in limits if isinstance(n, int)])
+    max_tokens = source.sequence_limit(config.get("max_position_embeddings"), model_max_length)
     return DeferredEmbedder(source, tokenizer, dimension, max_tokens, load)

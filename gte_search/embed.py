@@ -37,8 +37,6 @@ QUERY_THREADS = 1
 # for a default (README, Speed), and runs 1.6x fp32 on CPUs without bf16 units.
 Precision = Literal["auto", "fp32", "int8", "bf16", "fp16"]
 CPU_FALLBACK_PRECISION = "int8"
-# Chunks are cut to fit 512 tokens; long-context models need not attend over more for search.
-MAX_SEQUENCE_TOKENS = 8_192
 
 
 # transformers draws a bar per model load; gte-search draws its own progress.
@@ -123,7 +121,9 @@ class Embedder:
             use_all_cores()
         self.model = _prepare_model(model, self.device, self.precision)
         self.dimension = int(config.hidden_size)
-        self.max_tokens = sequence_limit(config, self.tokenizer, source)
+        self.max_tokens = source.sequence_limit(
+            getattr(config, "max_position_embeddings", None), self.tokenizer.model_max_length
+        )
 
     def count_line_tokens(self, rows: list[str]) -> list[float]:
         """Exact token count of each line, for chunking under the model's own budget."""
@@ -195,19 +195,6 @@ def _model_errors(model_id: str) -> Iterator[None]:
         raise ModelError(f"cannot load model {model_id!r}: {error}") from error
     except OSError as error:
         raise ModelError(f"cannot load model {model_id!r}: {error}") from error
-
-
-def sequence_limit(
-    config: PretrainedConfig, tokenizer: PreTrainedTokenizerBase, source: ModelSource
-) -> int:
-    """The longest input the model reads: the least of its positions, its tokenizer's limit,
-    the length it was trained for and MAX_SEQUENCE_TOKENS."""
-    limits = [
-        getattr(config, "max_position_embeddings", None),
-        tokenizer.model_max_length,
-        source.trained_max_tokens,
-    ]
-    return min([MAX_SEQUENCE_TOKENS] + [n for n in limits if isinstance(n, int)])
 
 
 def count_tokens_per_line(tokenizer: PreTrainedTokenizerBase, rows: list[str]) -> list[float]:

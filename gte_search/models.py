@@ -53,6 +53,10 @@ _HUB_PATTERNS = ["*.json", "*.txt", "*.model", "*.py", "model.safetensors", "1_P
 _POOLING_BY_PREFIX: dict[str, Pooling] = {"thenlper/": "mean", "Alibaba-NLP/": "cls"}
 
 
+# Chunks are cut to fit 512 tokens; long-context models need not attend over more for search.
+MAX_SEQUENCE_TOKENS = 8_192
+
+
 class ModelError(Exception):
     """A model that cannot be used, with a message that says how to fix it."""
 
@@ -74,6 +78,13 @@ class ModelSource:
             return None
         limit = json.loads(settings.read_text()).get("max_seq_length")
         return int(limit) if limit is not None else None
+
+    def sequence_limit(self, max_positions: object, tokenizer_limit: object) -> int:
+        """The longest input the model reads: the least of its positions (config.json), its
+        tokenizer's limit, the length it was trained for and MAX_SEQUENCE_TOKENS. Needs no
+        torch, so an update can cut chunks before the weights are loaded."""
+        limits = [max_positions, tokenizer_limit, self.trained_max_tokens]
+        return min([MAX_SEQUENCE_TOKENS] + [n for n in limits if isinstance(n, int)])
 
 
 def bundled_model_dir() -> Path | None:

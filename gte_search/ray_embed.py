@@ -179,17 +179,15 @@ class RayEmbedder:
         import torch
 
         from gte_search.config import precision_setting
-        from gte_search.embed import (
-            load_config_and_tokenizer,
-            resolve_precision,
-            sequence_limit,
-        )
+        from gte_search.embed import load_config_and_tokenizer, resolve_precision
 
         config, tokenizer = load_config_and_tokenizer(source, trust_remote_code)
         self.model_id = source.model_id
         self.pooling: Pooling = source.pooling
         self.dimension = int(config.hidden_size)
-        self.max_tokens = sequence_limit(config, tokenizer, source)
+        self.max_tokens = source.sequence_limit(
+            getattr(config, "max_position_embeddings", None), tokenizer.model_max_length
+        )
         self.plan = plan
         # Resolved here, for the index's meta: fp16 on GPU actors, as in a local GPU run.
         self.precision = resolve_precision(precision_setting(precision), torch.device(plan.device))
