@@ -87,9 +87,13 @@ def load_embedder(
     trust_remote_code: bool,
     precision: str | None = None,
     for_queries: bool = False,
+    in_background: bool = False,
 ) -> EmbeddingModel:
-    """The model, loaded for indexing; `for_queries`: the ONNX query encoder when it can be
-    had (no torch import: a fresh search starts in a fraction of the time)."""
+    """The model, loaded for indexing. `for_queries`: the ONNX query encoder when it can be
+    had (no torch import: a fresh search starts in a fraction of the time). `in_background`:
+    loading in a thread while an update stores chunks (searchable by their words seconds
+    earlier), where the model's folder allows it; never for a model that ships its own code,
+    which is loaded before anything changes."""
     from gte_search.models import resolve_model
 
     source: ModelSource = resolve_model(model, named_by_user=named_by_user)
@@ -101,9 +105,19 @@ def load_embedder(
         encoder = load_query_encoder(source, trust_remote_code=trust_remote_code, on_export=note)
         if encoder is not None:
             return encoder
-    from gte_search.embed import Embedder
 
-    return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
+    def load() -> EmbeddingModel:
+        from gte_search.embed import Embedder
+
+        return Embedder(source, trust_remote_code=trust_remote_code, precision=precision)
+
+    if in_background and not trust_remote_code:
+        from gte_search.deferred_model import defer_loading
+
+        deferred = defer_loading(source, load)
+        if deferred is not None:
+            return deferred
+    return load()
 
 
 F = TypeVar("F", bound=Callable[..., object])

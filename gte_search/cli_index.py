@@ -147,8 +147,12 @@ def _index_locked(
     choice = choose_model(search_index.model, model)
     embedder: EmbeddingModel
     if cluster is None:
-        embedder = _embedder_for_update(
-            choice.model_id, choice.named_by_user, trust_remote_code, precision
+        embedder = load_embedder(
+            choice.model_id,
+            named_by_user=choice.named_by_user,
+            trust_remote_code=trust_remote_code,
+            precision=precision,
+            in_background=True,
         )
     else:
         embedder = cluster.embedder(
@@ -165,35 +169,6 @@ def _index_locked(
         )
     print_report(report)
     return report
-
-
-def _embedder_for_update(
-    model_id: str, named_by_user: bool, trust_remote_code: bool, precision: str
-) -> EmbeddingModel:
-    """The model, loading in the background while the update stores chunks (so they are
-    searchable by their words seconds earlier), where its folder allows it."""
-    from gte_search.deferred_model import defer_loading
-    from gte_search.models import resolve_model
-
-    if not trust_remote_code:  # a model with its own code is loaded before anything changes
-        source = resolve_model(model_id, named_by_user=named_by_user)
-        if source.notice:
-            note(source.notice)
-
-        def load() -> EmbeddingModel:
-            from gte_search.embed import Embedder
-
-            return Embedder(source, precision=precision)
-
-        deferred = defer_loading(source, load)
-        if deferred is not None:
-            return deferred
-    return load_embedder(
-        model_id,
-        named_by_user=named_by_user,
-        trust_remote_code=trust_remote_code,
-        precision=precision,
-    )
 
 
 def _prepare_for_queries(search_index: SearchIndex, trust_remote_code: bool) -> None:
