@@ -213,6 +213,8 @@ class SearchApp(Reindexing):
                 self.load_model()
 
     def show_hits(self, hits: list[SearchHit], query: str) -> None:
+        if not self.query(ResultsTable):  # quitting while a search ran: nowhere to show it
+            return
         self.hits = hits
         self.query_text = query
         self.query_one(ResultsTable).show(hits, self.size.width)
@@ -271,6 +273,8 @@ class SearchApp(Reindexing):
         self.query_one("#filters", Static).update(line)
 
     def show_status(self) -> None:
+        if not self.query("#status"):  # quitting: the widgets are gone
+            return
         latency = self.latency if self.show_latency else None
         line = status_line(
             self.status_info, self.index_dir, self.model_note, latency, self.size.width - 2
