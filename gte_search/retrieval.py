@@ -4,6 +4,7 @@ that turns them into hits in each mode."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -22,6 +23,12 @@ FUSION_DEPTH = 80
 SYMBOL_CANDIDATES = 20
 
 Ranking = list[tuple[int, float]]  # (chunk id, score), best first
+
+# Hybrid search encodes the query and searches FAISS on one of these threads while the calling
+# thread reads the lexical list: the model, FAISS and SQLite each release the GIL, so on two
+# cores the lists cost the slower of the two, not their sum. SQLite stays on the caller's
+# thread (a connection belongs to its thread).
+_SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gte-search-semantic")
 
 
 def lexical_candidates(store: Store, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
@@ -76,12 +83,17 @@ def search(
         return _hits(store, lexical_candidates(store, query, k, allowed))
     if embedder is None:
         raise ValueError(f"{mode} search needs an embedder")
-    query_vector = embedder.embed_query(query)
     if mode == "semantic":
+        query_vector = embedder.embed_query(query)
         return _hits(store, semantic_candidates(vectors(), query_vector, k, allowed))
     depth = max(FUSION_DEPTH, 2 * k)
-    semantic = semantic_candidates(vectors(), query_vector, depth, allowed)
+    vector_index = vectors()  # loading or checking it reads SQLite: on this thread
+    model = embedder
+    found_semantic = _SEMANTIC_THREADS.submit(
+        lambda: semantic_candidates(vector_index, model.embed_query(query), depth, allowed)
+    )
     lexical = lexical_candidates(store, query, depth, allowed)
+    semantic = found_semantic.result()
     chosen = RANKING_SIGNALS if signals is None else signals
     unknown = set(chosen) - set(RANKING_SIGNALS)
     if unknown:
