@@ -17,6 +17,7 @@ from gte_search.signals import (
     definition_boosts,
     demoted,
     diversify,
+    doc_factor,
     fusion_weights,
     path_boosts,
 )
@@ -26,7 +27,14 @@ from gte_search.store import StoredChunk
 RRF_K = 60
 # The signals hybrid search applies after fusion (`gte_search.signals`), each by name so that
 # a benchmark can switch one off (`search(..., signals=...)`); `()` is plain fusion.
-RANKING_SIGNALS: tuple[str, ...] = ("shape", "definitions", "paths", "demotion", "diversity")
+RANKING_SIGNALS: tuple[str, ...] = (
+    "shape",
+    "definitions",
+    "paths",
+    "demotion",
+    "questions",
+    "diversity",
+)
 
 
 def reciprocal_rank_fusion(
@@ -110,6 +118,12 @@ def rank_hybrid(
             found = stored.get(chunk_id)
             if found is not None and demoted(intent, found):
                 fused[chunk_id] *= DEMOTION_FACTOR
+    if "questions" in signals:
+        factor = doc_factor(intent)
+        for chunk_id in fused:
+            found = stored.get(chunk_id)
+            if found is not None and found.chunk.kind == "doc":
+                fused[chunk_id] *= factor
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     return diversify(ranked, stored) if "diversity" in signals else ranked
 

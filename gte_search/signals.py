@@ -52,6 +52,19 @@ DIVERSITY_FACTOR = 0.8
 DIVERSITY_FREE_CHUNKS = 2
 DIVERSITY_KINDS = frozenset({"doc"})
 
+# questions: a question in the user's own voice ("how do I ...", "can I ...", "why does ...")
+# asks how to use the project, which its documentation answers; anything else (a description
+# of behaviour, a symbol) asks for code, and a paragraph that only describes it comes after.
+USER_QUESTION_DOC_FACTOR = 1.6
+OTHER_QUERY_DOC_FACTOR = 0.9
+_USER_WORDS = frozenset(
+    {"i", "im", "ive", "id", "my", "me", "mine", "we", "our", "us", "you", "your"}
+)
+_QUESTION_OPENERS = frozenset(
+    {"can", "could", "should", "is", "are", "do", "does", "will", "would", "why"}
+)
+_QUESTION_OPENING_PAIRS = frozenset({("how", "can"), ("how", "should")})
+
 # shape: identifier-like queries trust exact terms, sentences trust meaning.
 IDENTIFIER_LEXICAL_WEIGHT = 1.5
 SENTENCE_SEMANTIC_WEIGHT = 1.25
@@ -96,6 +109,7 @@ class QueryIntent:
     words: tuple[str, ...]  # its content words, lower case
     identifier_like: bool  # the query is a symbol (or a few), not a sentence
     asks_for: frozenset[str]  # demoted categories it asks for by name or path filter
+    user_question: bool  # a question in the user's voice: how do I, can I, why does
 
     @classmethod
     def of(cls, query: str, path_filters: Sequence[str] = ()) -> QueryIntent:
@@ -114,7 +128,23 @@ class QueryIntent:
         asks_for = frozenset(c for c, said in _ASKS_FOR.items() if said & asked)
         asks_for |= frozenset(c for c, folders in _FOLDERS.items() if folders & asked)
         identifier_like = bool(names) and len(raw) <= len(names) + 1
-        return cls(names, words, identifier_like, asks_for)
+        return cls(names, words, identifier_like, asks_for, _is_user_question(query))
+
+
+def _is_user_question(query: str) -> bool:
+    said = re.findall(r"[a-z0-9]+", query.lower().replace("'", "").replace("\u2019", ""))
+    if not said:
+        return False
+    return (
+        not _USER_WORDS.isdisjoint(said)
+        or said[0] in _QUESTION_OPENERS
+        or tuple(said[:2]) in _QUESTION_OPENING_PAIRS
+    )
+
+
+def doc_factor(intent: QueryIntent) -> float:
+    """What a documentation chunk's score is multiplied by for this query."""
+    return USER_QUESTION_DOC_FACTOR if intent.user_question else OTHER_QUERY_DOC_FACTOR
 
 
 def fusion_weights(intent: QueryIntent) -> tuple[float, float]:

@@ -14,6 +14,7 @@ from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
 from gte_search.query import make_filters
 from gte_search.rank import RANKING_SIGNALS
+from gte_search.signals import QueryIntent
 
 RETRY = '''\
 import time
@@ -67,6 +68,35 @@ pub mod response;
 pub use crate::response::IntoResponse;
 """
 
+SETTINGS = '''\
+import os
+from pathlib import Path
+
+
+def settings_path():
+    """Where the settings file is kept: the GTE_CONFIG environment variable when it is set,
+    else settings.toml in the home folder."""
+    return Path(os.environ.get("GTE_CONFIG", Path.home() / "settings.toml"))
+
+
+def load_settings(path):
+    """Read the settings file and return its values as a dict."""
+    import tomllib
+
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+'''
+
+SETTINGS_DOC = """\
+# Configuration
+
+Settings live in settings.toml in your home folder.
+
+To use another file, set GTE_CONFIG to its path before you start the program.
+
+Each key in the settings file sets one option; unknown keys are reported and ignored.
+"""
+
 
 @pytest.fixture(scope="module")
 def ranked(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Iterator[SearchIndex]:
@@ -81,6 +111,17 @@ def ranked(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Iterat
         "src/lib.rs": LIB,
     }
     for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    with SearchIndex.open(root.parent / "index", create=True) as index:
+        index.update([root], _embedder(minilm_dir))
+        yield index
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Iterator[SearchIndex]:
+    root = tmp_path_factory.mktemp("questions") / "tool"
+    for name, text in {"src/config.py": SETTINGS, "docs/configuration.md": SETTINGS_DOC}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     with SearchIndex.open(root.parent / "index", create=True) as index:
@@ -147,10 +188,45 @@ def test_a_query_word_naming_a_folder_lifts_its_files(
     ranked: SearchIndex, minilm_dir: Path
 ) -> None:
     query = "extractors for the URI"
-    with_paths = _paths(_search(ranked, minilm_dir, query), 10)
-    without = _paths(_search(ranked, minilm_dir, query, signals=_all_but("paths")), 10)
+    # `questions` alone also puts the code first here (the query is no question, and the
+    # competing paragraphs are docs): leave it out to see what `paths` does.
+    with_paths = _paths(_search(ranked, minilm_dir, query, signals=_all_but("questions")), 10)
+    without = _paths(_search(ranked, minilm_dir, query, signals=_all_but("questions", "paths")), 10)
     assert with_paths[0] == "src/extract/mod.rs" != without[0]
 
 
-def _all_but(signal: str) -> tuple[str, ...]:
-    return tuple(s for s in RANKING_SIGNALS if s != signal)
+def test_a_question_in_the_users_voice_finds_the_docs_and_a_description_the_code(
+    configured: SearchIndex, minilm_dir: Path
+) -> None:
+    for question in (
+        "how do I keep my settings file somewhere else",
+        "can I use a settings file in another folder",
+    ):
+        assert _search(configured, minilm_dir, question)[0].path == "docs/configuration.md"
+        without = _search(configured, minilm_dir, question, signals=_all_but("questions"))
+        assert without[0].path == "src/config.py"
+    description = "choose the settings file from the environment variable or the home folder"
+    assert _paths(_search(configured, minilm_dir, description), 2) == ["src/config.py"] * 2
+
+
+@pytest.mark.parametrize(
+    ("query", "user_question"),
+    [
+        ("how do I parse a buffer that is not zero terminated", True),
+        ("Where should my application store its configuration files?", True),
+        ("is it safe to use cJSON from several threads", True),
+        ("why does the body extractor have to come last", True),
+        ("how can a route only match for a certain host name", True),
+        ("I only want exceptions for 5xx responses, not for 404", True),
+        ("decode a \\u escape with a surrogate pair into UTF-8", False),
+        ("how does a request travel from the socket to the handler", False),
+        ("IntoResponse", False),
+        ("what is tried, in order, to create an instance of a class", False),
+    ],
+)
+def test_which_queries_are_questions_in_the_users_voice(query: str, user_question: bool) -> None:
+    assert QueryIntent.of(query).user_question is user_question
+
+
+def _all_but(*signals: str) -> tuple[str, ...]:
+    return tuple(s for s in RANKING_SIGNALS if s not in signals)
