@@ -18,6 +18,9 @@ from gte_search.vectors import VectorIndex
 
 # How deep each ranking goes before hybrid search fuses them (at least 2k).
 FUSION_DEPTH = 80
+# A query term in more than this share of the chunks is left out of the lexical search when
+# the other terms find enough rows (see `lexical_candidates`).
+COMMON_TERM_SHARE = 0.5
 # How many definitions of a named symbol join the candidates (overloads, same name in
 # several modules).
 SYMBOL_CANDIDATES = 20
@@ -40,7 +43,7 @@ def lexical_candidates(store: Store, query: str, depth: int, allowed: np.ndarray
     # most of the time and changes no score. Rows holding only common terms would rank
     # last, so they are looked for only when the telling terms find too few rows.
     chunks, counts = store.term_chunk_counts(terms)
-    telling = [term for term in terms if counts[term] * 2 <= chunks]
+    telling = [term for term in terms if counts[term] <= COMMON_TERM_SHARE * chunks]
     if telling and len(telling) < len(terms):
         found = store.search_lexical(any_of(telling), depth, allowed)
         if len(found) >= depth:

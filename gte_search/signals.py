@@ -185,17 +185,23 @@ def definition_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> di
 
 def path_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> dict[int, float]:
     """Chunk id → boost for query words that name its file's stem or folders."""
-    words = [w for w in intent.words if len(w) >= 3]
-    if not words:
+    stems = [(w, _stem(w)) for w in intent.words if len(w) >= 3]
+    if not stems:
         return {}
+    # Candidates share folders: each distinct path word is compared with the query once.
+    matched_by_part: dict[str, frozenset[str]] = {}
     matched_by_file: dict[tuple[str, str], frozenset[str]] = {}
     for found in stored.values():
         key = _file(found)
-        if key not in matched_by_file:
-            parts = _path_words(found.chunk.path)
-            matched_by_file[key] = frozenset(
-                w for w in words if any(_same_word(w, p) for p in parts)
-            )
+        if key in matched_by_file:
+            continue
+        matched: set[str] = set()
+        for part in _path_stems(found.chunk.path):
+            if part not in matched_by_part:
+                matched_by_part[part] = frozenset(w for w, stem in stems if _same_stem(stem, part))
+            matched |= matched_by_part[part]
+        matched_by_file[key] = frozenset(matched)
+    words = [w for w, _ in stems]
     most = max(1.0, PATH_WORD_MAX_SHARE * len(matched_by_file))
     telling = {
         w for w in words if sum(w in matched for matched in matched_by_file.values()) <= most
@@ -311,7 +317,6 @@ def _exported_part(statement: str) -> str:
     return re.sub(r"(['\"]).*?\1", "", statement)
 
 
-@functools.lru_cache(maxsize=65536)
 def _path_words(path: str) -> frozenset[str]:
     pure = PurePosixPath(path)
     pieces = [*pure.parts[:-1], pure.name.split(".", 1)[0]]
@@ -321,14 +326,15 @@ def _path_words(path: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _same_word(a: str, b: str) -> bool:
-    """Equal once plural and verb endings are dropped (`retries` ~ `retry`), or one a prefix
-    of the other when both are long enough to be one stem (`extractors` ~ `extract`,
-    `parser` ~ `parse`)."""
-    if a == b:
-        return True
-    a, b = _stem(a), _stem(b)
-    short, long = sorted((a, b), key=len)
+def _path_stems(path: str) -> frozenset[str]:
+    return frozenset(_stem(word) for word in _path_words(path))
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two words, their plural and verb endings dropped (`retries` ~ `retry`): equal, or one
+    a prefix of the other when both are long enough to be one stem (`extractors` ~
+    `extract`, `parser` ~ `parse`)."""
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
     return short == long or (len(short) >= 5 and long.startswith(short))
 
 
