@@ -48,6 +48,9 @@ class SearchFilters:
     paths: tuple[str, ...] = ()  # gitignore-style globs on the path relative to its root
     kind: str | None = None
     roots: tuple[str, ...] = ()  # a root's path (absolute or relative) or folder name
+    # The directory relative `path:` and `root:` values are read from; None: the current
+    # one. A service sets its client's, so that filters mean what they meant to the client.
+    base: str | None = None
 
     def __bool__(self) -> bool:
         return bool(self.languages or self.paths or self.kind or self.roots)
@@ -58,6 +61,7 @@ class SearchFilters:
             paths=self.paths + other.paths,
             kind=other.kind or self.kind,
             roots=self.roots + other.roots,
+            base=other.base or self.base,
         )
 
     def describe(self) -> str:

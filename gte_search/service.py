@@ -300,10 +300,8 @@ class Service:
             paths=tuple(given.get("paths") or ()),
             kind=given.get("kind"),
             roots=tuple(given.get("roots") or ()),
+            base=request.get("cwd") or "/",
         )
-        # Filters read relative paths from the current directory: the client's. Only this
-        # thread reads it; the watcher works with absolute paths.
-        os.chdir(request.get("cwd") or "/")
         hits = index.search(str(request["query"]), embedder, int(request["k"]), filters, mode=mode)
         kept, notes = inside_roots(hits)
         return {"ok": True, "hits": [dataclasses.asdict(hit) for hit in kept], "notes": notes}

@@ -208,9 +208,9 @@ def path_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> dict[int
     }
     boosts: dict[int, float] = {}
     for chunk_id, found in stored.items():
-        matched = len(matched_by_file[_file(found)] & telling)
-        if matched:
-            boosts[chunk_id] = PATH_WORD_BOOST * min(matched, PATH_WORDS_COUNTED)
+        named = len(matched_by_file[_file(found)] & telling)
+        if named:
+            boosts[chunk_id] = PATH_WORD_BOOST * min(named, PATH_WORDS_COUNTED)
     return boosts
 
 

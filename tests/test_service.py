@@ -92,6 +92,7 @@ QUERIES = [
     ("backoff", "--mode", "semantic", "-k", "2"),
     ("package", "path:pkg/**"),
     ("pip", "path:repo/docs/*"),  # relative to the client's directory
+    ("retry", "root:./repo"),  # so is this
 ]
 
 

@@ -2,11 +2,11 @@
 
 - `lang:` and `kind:` compare with each chunk's language and kind (names normalised by
   `gte_search.query`);
-- `root:` names a root by its absolute path, a path relative to the current directory, or its
-  folder name;
+- `root:` names a root by its absolute path, a path relative to the current directory (or the
+  filters' `base`), or its folder name;
 - `path:` is a gitignore-style glob, matched against a file's path relative to its root, and
-  also against the path relative to the current directory and the absolute path, so a path
-  copied from the tool's own output works as a filter.
+  also against the path relative to the current directory (or `base`) and the absolute path,
+  so a path copied from the tool's own output works as a filter.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import sqlite_utils
 from gte_search.query import QueryError, SearchFilters
 
 
-def root_matches(root: str, names: tuple[str, ...]) -> bool:
+def root_matches(root: str, names: tuple[str, ...], base: str | None = None) -> bool:
     if not names:
         return True
     return any(
-        name in (root, Path(root).name) or str(Path(name).expanduser().resolve()) == root
+        name in (root, Path(root).name)
+        or str((Path(base or os.getcwd()) / Path(name).expanduser()).resolve()) == root
         for name in names
     )
 
@@ -46,7 +47,7 @@ def _check_names(db: sqlite_utils.Database, filters: SearchFilters) -> None:
     does, not an empty result."""
     roots = [row[0] for row in db.execute("SELECT path FROM roots ORDER BY path")]
     for name in filters.roots:
-        if not any(root_matches(root, (name,)) for root in roots):
+        if not any(root_matches(root, (name,), filters.base) for root in roots):
             known = ", ".join(f"{Path(r).name} ({r})" for r in roots) or "none"
             raise QueryError(f"root:{name} is not a root of this index; roots: {known}")
     if filters.languages:
@@ -65,7 +66,7 @@ def matching_chunk_ids(db: sqlite_utils.Database, filters: SearchFilters) -> np.
     that matches none of its files."""
     _check_names(db, filters)
     spec = pathspec.GitIgnoreSpec.from_lines(filters.paths) if filters.paths else None
-    cwd = os.getcwd()
+    cwd = filters.base or os.getcwd()
     files = []
     path_matched = False
     for file_id, path, root in db.execute(
@@ -75,7 +76,7 @@ def matching_chunk_ids(db: sqlite_utils.Database, filters: SearchFilters) -> np.
         if spec is not None and not _path_matches(spec, root, path, cwd):
             continue
         path_matched = True
-        if root_matches(root, filters.roots):
+        if root_matches(root, filters.roots, filters.base):
             files.append(file_id)
     if spec is not None and not path_matched:
         globs = " ".join(f"path:{glob}" for glob in filters.paths)
