@@ -3,8 +3,10 @@ that turns them into hits in each mode."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,11 +29,22 @@ SYMBOL_CANDIDATES = 20
 
 Ranking = list[tuple[int, float]]  # (chunk id, score), best first
 
-# Hybrid search encodes the query and searches FAISS on one of these threads while the calling
-# thread reads the lexical list: the model, FAISS and SQLite each release the GIL, so on two
-# cores the lists cost the slower of the two, not their sum. SQLite stays on the caller's
-# thread (a connection belongs to its thread).
-_SEMANTIC_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gte-search-semantic")
+T = TypeVar("T")
+
+
+def _on_daemon_thread(work: Callable[[], T]) -> Future[T]:
+    """Start `work` on a thread of its own; a daemon, so that a search interrupted while the
+    model still loads does not hold up the exit."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever waits for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="gte-search-semantic", daemon=True).start()
+    return future
 
 
 def lexical_candidates(store: Store, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
@@ -90,9 +103,12 @@ def search(
         query_vector = embedder.embed_query(query)
         return _hits(store, semantic_candidates(vectors(), query_vector, k, allowed))
     depth = max(FUSION_DEPTH, 2 * k)
-    vector_index = vectors()  # loading or checking it reads SQLite: on this thread
+    # The query is encoded and FAISS searched on another thread while this one reads the
+    # lexical list: the model, FAISS and SQLite each release the GIL, so the two lists cost
+    # the slower of them, not their sum. SQLite stays here (a connection has one thread).
+    vector_index = vectors()  # loading or checking it reads SQLite
     model = embedder
-    found_semantic = _SEMANTIC_THREADS.submit(
+    found_semantic = _on_daemon_thread(
         lambda: semantic_candidates(vector_index, model.embed_query(query), depth, allowed)
     )
     lexical = lexical_candidates(store, query, depth, allowed)

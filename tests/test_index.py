@@ -145,3 +145,21 @@ def test_progress_moves_with_each_batch_and_ends_full(
     assert progress.chunks == chunks and progress.embedded_steps[0] == 0
     assert sum(progress.embedded_steps) == pytest.approx(chunks)
     assert len(progress.embedded_steps) > 3
+
+
+def test_a_query_encoder_failure_in_hybrid_search_reaches_the_caller(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    """Hybrid search encodes the query on another thread; what goes wrong there is the
+    caller's error, as it was when encoding ran on the caller's thread."""
+    index = _index(tmp_path)
+    index.update([small_repo], embedder)
+
+    class BrokenEncoder(Embedder):
+        def embed_query(self, query: str) -> object:  # type: ignore[override]
+            raise RuntimeError("the query encoder broke")
+
+    broken = BrokenEncoder.__new__(BrokenEncoder)
+    with pytest.raises(RuntimeError, match="the query encoder broke"):
+        index.search("compute backoff", broken, k=3)
+    assert index.search("compute backoff", embedder, k=3)
