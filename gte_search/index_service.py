@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 from gte_search.hits import PathOutsideRoot, SearchHit, SearchMode, inside_roots, resolve_in_root
 from gte_search.index import IndexProblem, SearchIndex
 from gte_search.index_runs import IndexRuns, RunState
+from gte_search.lock import IndexLock
 from gte_search.query import SearchFilters
 
 if TYPE_CHECKING:
@@ -145,15 +146,25 @@ class IndexService:
         holder = self._refresh()
         notes = [] if mode == "lexical" else self._index.load_vectors()
         hits, dropped = inside_roots(self._index.search(query, embedder, k, filters, mode=mode))
-        notes += dropped
-        if holder:
-            notes = [n for n in notes if "is updating the index" not in n]
-            notes.insert(
-                0,
-                f"the index is being updated (process {holder}): results come from what it "
-                "has stored so far",
-            )
-        return SearchAnswer(hits, holder, notes)
+        return _answer(hits, holder, notes + dropped)
+
+    def search_through_serve(
+        self, query: str, k: int, filters: SearchFilters, mode: SearchMode
+    ) -> SearchAnswer | None:
+        """The answer of a `gte-search serve` running on this index, which holds its model
+        and vectors warm, so that this process need not load its own; None when none answers
+        (then search here). Any thread: it uses no SQLite connection."""
+        from gte_search.service_client import ServiceClient, ServiceUnavailable
+
+        client = ServiceClient.connect(self.directory)
+        if client is None:
+            return None
+        with client:
+            try:
+                hits, notes = client.search(query, k, filters, mode)
+            except ServiceUnavailable:
+                return None
+        return _answer(hits, IndexLock(self.directory).holder(), notes)
 
     def status(self) -> ServiceStatus:
         holder = self._refresh()
@@ -188,6 +199,17 @@ class IndexService:
         if not self._index.store.roots():
             raise IndexProblem("this index has no roots; add one with: gte-search index PATH")
         return self.runs.start()
+
+
+def _answer(hits: list[SearchHit], holder: int | None, notes: list[str]) -> SearchAnswer:
+    if holder:
+        notes = [n for n in notes if "is updating the index" not in n]
+        notes.insert(
+            0,
+            f"the index is being updated (process {holder}): results come from what it has "
+            "stored so far",
+        )
+    return SearchAnswer(hits, holder, notes)
 
 
 def read_lines(

@@ -25,6 +25,7 @@ from gte_search.index import IndexProblem
 from gte_search.index_service import IndexService, ReadRefused, read_lines
 from gte_search.models import ModelError
 from gte_search.query import QueryError, make_filters, parse_query
+from gte_search.service_client import ServiceUserError
 
 log = logging.getLogger("gte_search.mcp")
 T = TypeVar("T")
@@ -162,11 +163,22 @@ def build_server(service: IndexService) -> MCPServer:
             filters = make_filters(
                 (lang,) if lang else (), (path,) if path else (), kind, (root,) if root else ()
             ).merged(parsed.filters)
-            embedder = None
-            if mode != "lexical":
-                embedder = await anyio.to_thread.run_sync(service.embedder)
-            answer = await on_index(service.search, parsed.text, embedder, k, filters, mode)
-        except (IndexProblem, ModelError, QueryError, ValueError, OSError) as error:
+            answer = await anyio.to_thread.run_sync(
+                service.search_through_serve, parsed.text, k, filters, mode
+            )
+            if answer is None:
+                embedder = None
+                if mode != "lexical":
+                    embedder = await anyio.to_thread.run_sync(service.embedder)
+                answer = await on_index(service.search, parsed.text, embedder, k, filters, mode)
+        except (
+            IndexProblem,
+            ModelError,
+            QueryError,
+            ServiceUserError,
+            ValueError,
+            OSError,
+        ) as error:
             raise ToolError(str(error)) from error
         hits, trimmed = answer.hits, 0
         if max_chars is not None:

@@ -142,7 +142,7 @@ def search_request(text: str, k: int, filters: SearchFilters, mode: str) -> dict
             "roots": list(filters.roots),
         },
         # Path and root filters are read relative to the client's directory, as in-process.
-        "cwd": os.getcwd(),
+        "cwd": filters.base or os.getcwd(),
     }
 
 

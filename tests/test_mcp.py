@@ -20,7 +20,8 @@ import pytest
 import gte_search
 from gte_search.hits import SearchHit
 from gte_search.lock import IndexLock
-from tests.conftest import SAMPLE_REPOS, build_index, run_cli
+from gte_search.service_client import service_info
+from tests.conftest import SAMPLE_REPOS, build_index, run_cli, start_service, stop
 
 mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
@@ -112,8 +113,14 @@ def project(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Proje
 
 @pytest.fixture(scope="module")
 def client(project: Project) -> Iterator[Client]:
+    started = Client(_server_parameters(project))
+    yield started
+    started.close()
+
+
+def _server_parameters(project: Project) -> StdioServerParameters:
     command = [sys.executable, "-m", "gte_search", "mcp", "--index", str(project.index)]
-    params = StdioServerParameters(
+    return StdioServerParameters(
         command=sys.executable,
         args=["-c", TEE, str(project.stdout_log), *command],
         env={
@@ -123,9 +130,6 @@ def client(project: Project) -> Iterator[Client]:
         },
         cwd=str(project.root),
     )
-    started = Client(params)
-    yield started
-    started.close()
 
 
 def text_of(result: Any) -> str:
@@ -284,3 +288,33 @@ def test_trim_to_budget_shares_the_budget_and_cuts_at_line_ends() -> None:
     assert [h.text for h in trimmed] == ["line one\nline two", "ab"] and count == 1
     assert [h.text for h in trim_to_budget([hit("x" * 50)], 7)[0]] == ["x" * 7]
     assert [h.text for h in trim_to_budget([short, long], 0)[0]] == ["", ""]
+
+
+def test_search_goes_through_a_running_serve_and_loads_no_model(
+    project: Project, tmp_path: Path
+) -> None:
+    """With `gte-search serve` running on the index, a new MCP server answers its first
+    hybrid search from the service's warm model instead of loading one of its own."""
+    service = start_service(project.index, "--no-watch", log=tmp_path / "serve.log", watch=False)
+    try:
+        fresh = Client(_server_parameters(project))
+        try:
+            served_before = _requests_served(project)
+            result = fresh.call("search", query=COOKIE_QUERY, k=5, path="pyfetch/**")
+            assert not result.is_error, text_of(result)
+            top = result.structured_content["hits"][0]
+            assert (top["path"], top["symbol"]) == ("pyfetch/cookies.py", "parse_cookie_header")
+            assert _requests_served(project) == served_before + 2  # the search and this check
+            assert fresh.call("status").structured_content["model_loaded"] is False
+            mistake = fresh.call("search", query="cookie", root="nowhere")
+            assert mistake.is_error and "root:nowhere is not a root" in text_of(mistake)
+        finally:
+            fresh.close()
+    finally:
+        stop(service)
+
+
+def _requests_served(project: Project) -> int:
+    info = service_info(project.index)
+    assert info is not None
+    return int(info["requests"])
