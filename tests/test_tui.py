@@ -526,6 +526,35 @@ async def test_status_follows_an_indexer_in_a_shell_and_ctrl_r_waits_for_it(
         assert "pkg/cookies.py" in {hit.path for hit in app.hits}
 
 
+async def test_the_index_changing_behind_the_help_screen_keeps_the_tui_working(
+    indexed: Path, small_repo: Path, tiny_model: Path
+) -> None:
+    # The watcher reopens the index and searches again while the help screen is on top:
+    # that work must reach the main screen's widgets, not look for them on the help screen.
+    import asyncio
+
+    app = new_app(indexed, watch_seconds=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "parse cookie header")
+        before = app.status_info
+        assert before is not None
+        app.query_one("#results", DataTable).focus()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        (small_repo / "pkg" / "cookies.py").write_text("def parse_cookie(header):\n    pass\n")
+        await asyncio.to_thread(build_index, indexed, [small_repo], tiny_model)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if app.status_info is not None and app.status_info.files == before.files + 1:
+                break
+        await settle(pilot)
+        assert app.status_info is not None and app.status_info.files == before.files + 1
+        assert isinstance(app.screen, HelpScreen) and app.is_running
+        assert "pkg/cookies.py" in {hit.path for hit in app.hits}  # searched again meanwhile
+        await pilot.press("escape")
+        assert f"{before.files + 1} files" in await drawn(pilot, lambda t: "cookies.py" in t)
+
+
 # Appearance. Snapshots live in tests/__snapshots__/test_tui/; after an intended change of
 # look, review and refresh them with: python -m pytest tests/test_tui.py --snapshot-update
 

@@ -7,7 +7,6 @@ FAISS. Build it with `make_app`, which the CLI and the tests share.
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -28,7 +27,6 @@ from gte_search.tui.backend import (
     ServiceGone,
     index_signature,
     indexer_running,
-    load_embedder,
 )
 from gte_search.tui.editor import EditorError, open_command, run_editor
 from gte_search.tui.preview import HitPathError, hit_preview
@@ -123,6 +121,8 @@ class SearchApp(Reindexing):
     async def open_index(self) -> None:
         self.index_seen = index_signature(self.index_dir)
         self.status_info = await self.searcher.run(self.searcher.open)
+        if self.quitting():
+            return
         self.query_one(ResultsTable).labels = root_labels(
             self.status_info.roots if self.status_info else []
         )
@@ -149,6 +149,8 @@ class SearchApp(Reindexing):
     @work(group="model", exclusive=True)
     async def load_model(self) -> None:
         assert self.status_info is not None and self.status_info.model is not None
+        if self.quitting():
+            return
         table = self.query_one("#results", DataTable)
         self.model_note = f"loading {model_name(self.status_info.model.model_id)}…"
         self.show_status()
@@ -186,6 +188,8 @@ class SearchApp(Reindexing):
     @work(group="search", exclusive=True)
     async def search(self) -> None:
         await asyncio.sleep(self.debounce)
+        if self.quitting():
+            return
         try:
             text, filters = self.current_filters()
         except QueryError:
@@ -212,8 +216,13 @@ class SearchApp(Reindexing):
                 self.model_ready.clear()
                 self.load_model()
 
+    def quitting(self) -> bool:
+        """Whether the app's widgets are gone: it quits while a worker (a search, the
+        index watcher) still finishes, and that work has nowhere to go."""
+        return not self.query(ResultsTable)
+
     def show_hits(self, hits: list[SearchHit], query: str) -> None:
-        if not self.query(ResultsTable):  # quitting while a search ran: nowhere to show it
+        if self.quitting():
             return
         self.hits = hits
         self.query_text = query
@@ -273,7 +282,7 @@ class SearchApp(Reindexing):
         self.query_one("#filters", Static).update(line)
 
     def show_status(self) -> None:
-        if not self.query("#status"):  # quitting: the widgets are gone
+        if self.quitting():
             return
         latency = self.latency if self.show_latency else None
         line = status_line(
@@ -340,25 +349,3 @@ class SearchApp(Reindexing):
     async def index_changed(self) -> None:
         await self.open_index()
         self.search()
-
-
-def make_app(
-    index_dir: Path,
-    *,
-    model: str | None = None,
-    trust_remote_code: bool = False,
-    loader: EmbedderLoader | None = None,
-    debounce: float = DEBOUNCE_SECONDS,
-    show_latency: bool = True,
-    watch_seconds: float = WATCH_SECONDS,
-) -> SearchApp:
-    """The one way to build the TUI, for the CLI and the tests alike. `model` is used only to
-    create a new index; searches always use the index's own model."""
-    return SearchApp(
-        index_dir,
-        loader=loader or partial(load_embedder, trust_remote_code=trust_remote_code),
-        model=model,
-        debounce=debounce,
-        show_latency=show_latency,
-        watch_seconds=watch_seconds,
-    )
