@@ -93,10 +93,14 @@ _FOLDERS = {
 # File names that put a file in a category, whatever its folder.
 _FILE_NAMES = {
     "test": re.compile(
-        r"^(test_.+\.py|.+_test\.\w+|.+\.(test|spec)\.[cm]?[jt]sx?|.+(Test|Tests|Spec)\.\w+"
-        r"|.+_spec\.rb|conftest\.py|tests?\.rs)$"
+        r"^(test_.+\.(py|ml)|.+_test\.\w+|.+\.(test|spec)\.[cm]?[jt]sx?"
+        r"|.+(Test|Tests|Spec|Suite)\.\w+|.+_spec\.(rb|lua)|conftest\.py|tests?\.rs|runtests\.jl)$"
     ),
-    "generated": re.compile(r"(\.pb\.|_pb2\.py|\.generated\.|_generated\.|\.g\.dart$|\.min\.js$)"),
+    "generated": re.compile(
+        r"(\.pb\.|_pb2\.py|_pb2_grpc\.py|\.generated\.|_generated\.|\.gen\.\w+$|\.g\.dart$"
+        r"|\.freezed\.dart$|\.g\.cs$|\.[Dd]esigner\.cs$|\.min\.js$)"
+    ),
+    "fixture": re.compile(r"^(mock_.+\.go|.+_mock\.go|.+\.mocks?\.[cm]?[jt]sx?)$"),
     "legacy": re.compile(r"^(_?compat|.+_compat|legacy)\.\w+$"),
 }
 

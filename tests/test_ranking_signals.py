@@ -14,7 +14,9 @@ from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
 from gte_search.query import make_filters
 from gte_search.rank import RANKING_SIGNALS
-from gte_search.signals import QueryIntent
+from gte_search.signals import QueryIntent, categories
+from gte_search.store import StoredChunk
+from indexer.chunk import Chunk
 
 RETRY = '''\
 import time
@@ -230,3 +232,40 @@ def test_which_queries_are_questions_in_the_users_voice(query: str, user_questio
 
 def _all_but(*signals: str) -> tuple[str, ...]:
     return tuple(s for s in RANKING_SIGNALS if s not in signals)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("src/retry.py", set()),
+        ("tests/test_retry.py", {"test"}),
+        ("pkg/retry_test.go", {"test"}),
+        ("src/client.test.ts", {"test"}),
+        ("src/__tests__/client.tsx", {"test"}),
+        ("spec/router_spec.rb", {"test"}),
+        ("spec/parser_spec.lua", {"test"}),
+        ("src/test/kotlin/RouterTest.kt", {"test"}),
+        ("Tests/RouterTests/RouterTests.swift", {"test"}),
+        ("src/Router.Tests/RoutingTests.cs", {"test"}),
+        ("src/test/scala/ParserSuite.scala", {"test"}),
+        ("test/parser_test.exs", {"test"}),
+        ("test/runtests.jl", {"test"}),
+        ("test/test_lexer.ml", {"test"}),
+        ("examples/hello/main.rs", {"example"}),
+        ("benches/parse.rs", {"benchmark"}),
+        ("vendor/github.com/x/y/z.go", {"vendored"}),
+        ("api/v1/service.pb.go", {"generated"}),
+        ("proto/service_pb2_grpc.py", {"generated"}),
+        ("lib/model.freezed.dart", {"generated"}),
+        ("Forms/Main.Designer.cs", {"generated"}),
+        ("internal/store/mock_store.go", {"fixture"}),
+        ("src/api.mock.ts", {"fixture"}),
+        ("src/_compat.py", {"legacy"}),
+        ("src/contest.py", set()),
+        ("src/latest.go", set()),
+        ("src/generator.py", set()),
+    ],
+)
+def test_what_counts_as_tests_examples_and_generated_code(path: str, expected: set[str]) -> None:
+    chunk = Chunk(path, 1, 2, "code", "python", "f", "def f():\n    pass\n")
+    assert categories(StoredChunk(1, "/repo", chunk)) == expected
