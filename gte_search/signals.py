@@ -57,9 +57,9 @@ DIVERSITY_KINDS = frozenset({"doc"})
 # of behaviour, a symbol) asks for code, and a paragraph that only describes it comes after.
 USER_QUESTION_DOC_FACTOR = 1.6
 OTHER_QUERY_DOC_FACTOR = 0.9
-_USER_WORDS = frozenset(
-    {"i", "im", "ive", "id", "my", "me", "mine", "we", "our", "us", "you", "your"}
-)
+# The user of the project speaks as I or you; "we" and "our" are its developers ("where do we
+# retry uploads"), who ask about its code.
+_USER_WORDS = frozenset({"i", "im", "ive", "id", "my", "me", "mine", "you", "your"})
 _QUESTION_OPENERS = frozenset(
     {"can", "could", "should", "is", "are", "do", "does", "will", "would", "why"}
 )

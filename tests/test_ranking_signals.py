@@ -223,6 +223,7 @@ def test_a_question_in_the_users_voice_finds_the_docs_and_a_description_the_code
         ("decode a \\u escape with a surrogate pair into UTF-8", False),
         ("how does a request travel from the socket to the handler", False),
         ("IntoResponse", False),
+        ("where do we retry failed uploads", False),
         ("what is tried, in order, to create an instance of a class", False),
     ],
 )
