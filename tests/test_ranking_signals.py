@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from gte_search.categories import categories
 from gte_search.embed import Embedder
 from gte_search.hits import SearchHit
 from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
 from gte_search.query import make_filters
 from gte_search.rank import RANKING_SIGNALS
-from gte_search.signals import QueryIntent, categories
+from gte_search.signals import QueryIntent
 from gte_search.store import StoredChunk
 from indexer.chunk import Chunk
 
@@ -224,6 +225,8 @@ def test_a_question_in_the_users_voice_finds_the_docs_and_a_description_the_code
         ("how does a request travel from the socket to the handler", False),
         ("IntoResponse", False),
         ("where do we retry failed uploads", False),
+        ("is there a helper that parses dates", False),
+        ("can I find the function that my handler calls", False),
         ("what is tried, in order, to create an instance of a class", False),
     ],
 )
