@@ -32,15 +32,15 @@ def fill_vectors(
 ) -> None:
     """Embed every pending chunk of the index, committing a batch at a time."""
     with timer("store"):
-        counts = store.counts()
-    report.chunks_pending = counts.chunks - counts.vectors
+        chunks, vectors = store.vector_progress()
+    report.chunks_pending = chunks - vectors
     if report.chunks_pending:
-        progress.start_embedding(counts.vectors, counts.chunks)
+        progress.start_embedding(vectors, chunks)
     # An embedder with a fixed cost per call (a Ray job starts its actors) asks for larger
     # batches; the default suits the in-process one.
     batch_chunks: int = getattr(embedder, "group_chunks", FILL_BATCH_CHUNKS)
     after = 0
-    while True:
+    while report.chunks_pending > 0:  # each batch takes its share off
         with timer("store"):
             batch = store.pending_chunks(after, batch_chunks)
         if not batch:

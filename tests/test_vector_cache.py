@@ -105,3 +105,25 @@ def test_damaged_faiss_files_are_rebuilt_not_loaded(
     assert np.array_equal(reopened.vectors.ids(), expected)
     assert "rebuilt" in notices[0]
     assert reopened.search("retry", embedder, k=1)
+
+
+def test_chunks_left_without_vectors_are_found_and_embedded_by_the_next_run(
+    indexed: SearchIndex, embedder: Embedder, small_repo: Path
+) -> None:
+    """What an interrupted run leaves: some chunks without their vector, anywhere among the
+    ids. The next run finds exactly those, page by page, and embeds them."""
+    store = indexed.store
+    ids = sorted(store.all_chunks())
+    dropped = ids[::2]
+    with store.db.atomic():
+        for chunk_id in dropped:
+            store.db.execute("DELETE FROM vectors WHERE chunk_id = ?", [chunk_id])
+    assert store.vector_progress() == (len(ids), len(ids) - len(dropped))
+    first = store.pending_chunks(0, 1)
+    assert [p.id for p in first] == dropped[:1]
+    assert [p.id for p in store.pending_chunks(first[-1].id, 100)] == dropped[1:]
+    report = indexed.update([small_repo], embedder)
+    assert report.chunks_embedded + report.chunks_reused == len(dropped)
+    assert report.chunks_pending == 0
+    assert store.vector_progress() == (len(ids), len(ids))
+    assert store.pending_chunks(0, 100) == []
