@@ -107,13 +107,14 @@ def test_a_schema_1_index_is_upgraded_and_backfilled(tmp_path: Path, embedder: E
         index.update([root], embedder)
         chunks = index.store.counts().chunks
     # Take the file back to schema 1, as the first release wrote it: no FTS, no skip kinds,
-    # no language index.
+    # no language index, no index of vector ids.
     with sqlite3.connect(tmp_path / "index" / "index.db") as db:
         for trigger in ("insert", "delete", "update"):
             db.execute(f"DROP TRIGGER chunks_fts_{trigger}")
         db.execute(f"DROP TABLE {schema.FTS_TABLE}")
         db.execute("ALTER TABLE files DROP COLUMN skip_kind")
         db.execute("DROP INDEX idx_chunks_language")
+        db.execute(f"DROP INDEX {schema.VECTOR_IDS_INDEX}")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     upgraded = SearchIndex.open(tmp_path / "index")
     assert upgraded.store.get_meta("schema_version") == str(schema.SCHEMA_VERSION)

@@ -29,7 +29,7 @@ from gte_search.tui.preview import (
     hit_preview,
     resolve_hit_path,
 )
-from gte_search.tui.results import MARKER
+from gte_search.tui.results import MARKER, ResultsTable
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from tests.conftest import build_index
 
@@ -57,10 +57,21 @@ def new_app(index_dir: Path, **options: object) -> SearchApp:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until the debounce, the model load and the search have all finished."""
+    """Wait until the debounce, the model load and the search have all finished, and the
+    results table has measured its columns."""
     for _ in range(3):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    # DataTable measures new rows when it is next idle, a refresh after they arrive; a
+    # screenshot in between shows every column as wide as its header.
+    for _ in range(50):
+        tables = pilot.app.query(ResultsTable)
+        if not tables or not (
+            tables.first()._require_update_dimensions or tables.first()._updated_cells
+        ):
+            break
+        await pilot.pause(0.05)
     await pilot.pause()
 
 

@@ -146,7 +146,7 @@ def index_vector_chunk_ids(db: sqlite_utils.Database) -> None:
     (1.5 KB for 384 dimensions), so counting them, or finding the chunks still without one,
     read every page of the table; this index holds only the ids (at 100k chunks: 68 ms to
     count before, under 1 ms after)."""
-    db.execute(f"CREATE INDEX {VECTOR_IDS_INDEX} ON vectors(chunk_id)")
+    db.execute(f"CREATE INDEX IF NOT EXISTS {VECTOR_IDS_INDEX} ON vectors(chunk_id)")
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
