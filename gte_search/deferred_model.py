@@ -10,9 +10,10 @@ even been imported; `embed` waits for the load the first time it is called.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
+
+from gte_search.pipeline import in_background
 
 if TYPE_CHECKING:
     import numpy as np
@@ -38,25 +39,12 @@ class DeferredEmbedder:
         self.dimension = dimension
         self.max_tokens = max_tokens
         self._tokenizer = tokenizer
-        self._load = load
-        self._loaded: EmbeddingModel | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="gte-search-model", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._loaded = self._load()
-        except BaseException as error:  # re-raised where the model is first needed
-            self._error = error
+        # A load error is raised where the model is first needed.
+        self._loading = in_background(load, "gte-search-model")
 
     @property
     def model(self) -> EmbeddingModel:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._loaded is not None
-        return self._loaded
+        return self._loading.result()
 
     @property
     def precision(self) -> str:

@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
@@ -66,6 +67,22 @@ def read_ahead(
         while worker.is_alive():  # unblock a producer waiting on a full queue
             with suppress(queue.Empty):
                 results.get(timeout=0.05)
+
+
+def in_background(work: Callable[[], Result], name: str) -> Future[Result]:
+    """Start `work` on a daemon thread of its own, which never holds up the process's exit
+    (a search interrupted while the model loads); the future gives its result, or raises
+    the error it raised."""
+    future: Future[Result] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # re-raised where the result is asked for
+            future.set_exception(error)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 class StageTimer:

@@ -3,16 +3,14 @@ that turns them into hits in each mode."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Collection
-from concurrent.futures import Future
-from typing import TypeVar
 
 import numpy as np
 
 from gte_search.hits import SEARCH_MODES, SearchHit, SearchMode
 from gte_search.lexical import any_of, named_symbols, query_terms
 from gte_search.models import EmbeddingModel
+from gte_search.pipeline import in_background
 from gte_search.query import SearchFilters
 from gte_search.rank import RANKING_SIGNALS, rank_hybrid, without_overlaps
 from gte_search.store import Store, StoredChunk
@@ -28,23 +26,6 @@ COMMON_TERM_SHARE = 0.5
 SYMBOL_CANDIDATES = 20
 
 Ranking = list[tuple[int, float]]  # (chunk id, score), best first
-
-T = TypeVar("T")
-
-
-def _on_daemon_thread(work: Callable[[], T]) -> Future[T]:
-    """Start `work` on a thread of its own; a daemon, so that a search interrupted while the
-    model still loads does not hold up the exit."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as error:  # handed to whoever waits for the result
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="gte-search-semantic", daemon=True).start()
-    return future
 
 
 def lexical_candidates(store: Store, query: str, depth: int, allowed: np.ndarray | None) -> Ranking:
@@ -108,8 +89,9 @@ def search(
     # the slower of them, not their sum. SQLite stays here (a connection has one thread).
     vector_index = vectors()  # loading or checking it reads SQLite
     model = embedder
-    found_semantic = _on_daemon_thread(
-        lambda: semantic_candidates(vector_index, model.embed_query(query), depth, allowed)
+    found_semantic = in_background(
+        lambda: semantic_candidates(vector_index, model.embed_query(query), depth, allowed),
+        "gte-search-semantic",
     )
     lexical = lexical_candidates(store, query, depth, allowed)
     semantic = found_semantic.result()
