@@ -113,17 +113,17 @@ def rank_hybrid(
         for chunk_id, boost in found_boosts.items():
             if chunk_id in fused or boost >= DEFINITION_BOOST:
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + boost
-    if "demotion" in signals:
-        for chunk_id in fused:
-            found = stored.get(chunk_id)
-            if found is not None and demoted(intent, found):
-                fused[chunk_id] *= DEMOTION_FACTOR
-    if "questions" in signals:
-        factor = doc_factor(intent)
-        for chunk_id in fused:
-            found = stored.get(chunk_id)
-            if found is not None and found.chunk.kind == "doc":
-                fused[chunk_id] *= factor
+    # demotion and questions each scale a candidate's score: one pass does both.
+    demote = "demotion" in signals
+    doc_weight = doc_factor(intent) if "questions" in signals else 1.0
+    for chunk_id in fused:
+        found = stored.get(chunk_id)
+        if found is None:
+            continue
+        if demote and demoted(intent, found):
+            fused[chunk_id] *= DEMOTION_FACTOR
+        if found.chunk.kind == "doc":
+            fused[chunk_id] *= doc_weight
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     return diversify(ranked, stored) if "diversity" in signals else ranked
 
