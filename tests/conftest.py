@@ -206,6 +206,15 @@ def start_service(
     pytest.fail(f"serve did not answer in {SERVICE_START_TIMEOUT}s: {log.read_text()}")
 
 
+def requests_served(index_dir: Path) -> int:
+    """How many requests the index's running service has answered (this one included)."""
+    from gte_search.service_client import service_info
+
+    info = service_info(index_dir)
+    assert info is not None
+    return int(info["requests"])
+
+
 def stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> int:
     if process.poll() is None:
         process.send_signal(how)

@@ -20,8 +20,14 @@ import pytest
 import gte_search
 from gte_search.hits import SearchHit
 from gte_search.lock import IndexLock
-from gte_search.service_client import service_info
-from tests.conftest import SAMPLE_REPOS, build_index, run_cli, start_service, stop
+from tests.conftest import (
+    SAMPLE_REPOS,
+    build_index,
+    requests_served,
+    run_cli,
+    start_service,
+    stop,
+)
 
 mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
@@ -299,12 +305,12 @@ def test_search_goes_through_a_running_serve_and_loads_no_model(
     try:
         fresh = Client(_server_parameters(project))
         try:
-            served_before = _requests_served(project)
+            served_before = requests_served(project.index)
             result = fresh.call("search", query=COOKIE_QUERY, k=5, path="pyfetch/**")
             assert not result.is_error, text_of(result)
             top = result.structured_content["hits"][0]
             assert (top["path"], top["symbol"]) == ("pyfetch/cookies.py", "parse_cookie_header")
-            assert _requests_served(project) == served_before + 2  # the search and this check
+            assert requests_served(project.index) == served_before + 2  # the search and this check
             assert fresh.call("status").structured_content["model_loaded"] is False
             mistake = fresh.call("search", query="cookie", root="nowhere")
             assert mistake.is_error and "root:nowhere is not a root" in text_of(mistake)
@@ -312,9 +318,3 @@ def test_search_goes_through_a_running_serve_and_loads_no_model(
             fresh.close()
     finally:
         stop(service)
-
-
-def _requests_served(project: Project) -> int:
-    info = service_info(project.index)
-    assert info is not None
-    return int(info["requests"])

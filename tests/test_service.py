@@ -35,6 +35,7 @@ from gte_search.service_client import (
 from tests.conftest import (
     SERVICE_START_TIMEOUT,
     build_index,
+    requests_served,
     run_cli,
     start_service,
     stop,
@@ -69,12 +70,6 @@ def served(
     process = start_service(index_dir, "--http", "127.0.0.1:0", log=base / "serve.log")
     yield index_dir, root, process
     stop(process, signal.SIGKILL)
-
-
-def requests_served(index_dir: Path) -> int:
-    info = service_info(index_dir)
-    assert info is not None
-    return int(info["requests"])
 
 
 def search_json(index_dir: Path, *words: str) -> list[dict[str, Any]]:
