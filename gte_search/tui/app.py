@@ -25,7 +25,6 @@ from gte_search.tui.backend import (
     EmbedderLoader,
     Searcher,
     ServiceGone,
-    index_signature,
     indexer_running,
 )
 from gte_search.tui.editor import EditorError, open_command, run_editor
@@ -91,7 +90,6 @@ class SearchApp(Reindexing):
         self.model_note = "no model yet"
         self.model_ready = asyncio.Event()
         self.indexing = False
-        self.index_seen: tuple[tuple[str, int, int], ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search code and docs…  (? for keys)", id="query")
@@ -119,7 +117,6 @@ class SearchApp(Reindexing):
     # the index and the model
 
     async def open_index(self) -> None:
-        self.index_seen = index_signature(self.index_dir)
         self.status_info = await self.searcher.run(self.searcher.open)
         if self.quitting():
             return
@@ -139,9 +136,9 @@ class SearchApp(Reindexing):
     async def watch_index(self) -> None:
         """Pick up what another process (a `gte-search index` in a shell) wrote, once it has
         finished: the status line and the results then match the index."""
-        if self.indexing or index_signature(self.index_dir) == self.index_seen:
+        if self.indexing or indexer_running(self.index_dir):
             return
-        if indexer_running(self.index_dir):
+        if not await self.searcher.run(self.searcher.written_elsewhere):
             return
         await self.open_index()
         self.search()

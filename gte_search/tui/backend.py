@@ -58,6 +58,9 @@ class Searcher:
         self.index: SearchIndex | None = None
         self.embedder: Embedder | None = None
         self.freshness: Freshness | None = None
+        # What `written_elsewhere` compares with: the database's data version once it is
+        # open, else the index folder's files.
+        self._opened_at: int | tuple[tuple[str, int, int], ...] = ()
         self.service: ServiceClient | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gte-search")
 
@@ -89,9 +92,20 @@ class Searcher:
         try:
             self.index = SearchIndex.open(self.index_dir)
         except IndexProblem:
+            self._opened_at = index_signature(self.index_dir)
             return None
         self.freshness = Freshness(self.index)
+        self._opened_at = self.index.store.data_version()
         return self.index.status()
+
+    def written_elsewhere(self) -> bool:
+        """Whether another process wrote the index since `open`. SQLite's data version
+        changes only with another connection's commits; the files of the index folder change
+        with this process's own reads too (SQLite's -wal and -shm), so they are compared only
+        while there is no index to open (the empty-index screen)."""
+        if self.index is None:
+            return index_signature(self.index_dir) != self._opened_at
+        return self.index.store.data_version() != self._opened_at
 
     def load_model(self) -> Embedder | None:
         """The model for searching here; None when the index's service answers searches
@@ -143,8 +157,9 @@ def reindex(
 
 
 def index_signature(index_dir: Path) -> tuple[tuple[str, int, int], ...]:
-    """What changes when any process writes the index: its files' names, sizes and mtimes.
-    A few stat calls, cheap enough to poll."""
+    """The index folder's files' names, sizes and mtimes: a few stat calls, cheap enough to
+    poll. They change when any process writes the index, but also when one merely reads it
+    (SQLite's -wal and -shm files)."""
     try:
         files = sorted(path for path in index_dir.iterdir() if path.name != LOCK_NAME)
     except OSError:
