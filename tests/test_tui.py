@@ -29,7 +29,7 @@ from gte_search.tui.preview import (
     hit_preview,
     resolve_hit_path,
 )
-from gte_search.tui.results import MARKER, ResultsTable
+from gte_search.tui.results import MARKER
 from gte_search.tui.screens import EmptyIndexScreen, HelpScreen
 from tests.conftest import build_index
 
@@ -57,21 +57,10 @@ def new_app(index_dir: Path, **options: object) -> SearchApp:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until the debounce, the model load and the search have all finished, and the
-    results table has measured its columns."""
+    """Wait until the debounce, the model load and the search have all finished."""
     for _ in range(3):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    # DataTable measures new rows when it is next idle, a refresh after they arrive; a
-    # screenshot in between shows every column as wide as its header.
-    for _ in range(50):
-        tables = pilot.app.query(ResultsTable)
-        if not tables or not (
-            tables.first()._require_update_dimensions or tables.first()._updated_cells
-        ):
-            break
-        await pilot.pause(0.05)
     await pilot.pause()
 
 
@@ -537,6 +526,24 @@ async def test_status_follows_an_indexer_in_a_shell_and_ctrl_r_waits_for_it(
         assert "pkg/cookies.py" in {hit.path for hit in app.hits}
 
 
+async def test_an_idle_tui_keeps_the_selection_where_the_user_moved_it(indexed: Path) -> None:
+    # The index watcher compared the index folder's files, which the TUI's own reads change
+    # (SQLite's -wal and -shm): it reopened the index and searched again at every tick, and
+    # each new search put the selection back on the first row.
+    import asyncio
+
+    app = new_app(indexed, watch_seconds=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_query(pilot, "compute backoff")
+        assert len(app.hits) >= 3
+        table = app.query_one("#results", DataTable)
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        await asyncio.sleep(1.0)  # ten ticks of the watcher
+        await settle(pilot)
+        assert table.cursor_row == 2
+
+
 async def test_the_index_changing_behind_the_help_screen_keeps_the_tui_working(
     indexed: Path, small_repo: Path, tiny_model: Path
 ) -> None:
@@ -635,7 +642,6 @@ async def test_small_terminals_keep_results_columns_and_status(many_hits_index: 
     app = new_app(many_hits_index)
     async with app.run_test(size=(80, 24)) as pilot:
         await type_query(pilot, "lang:py retry attempt")
-        # The table sizes its columns on a later refresh than the one that adds its rows.
         text = await drawn(pilot, lambda t: len(result_rows(t)) >= 9 and "◆ python" in t)
         assert len(result_rows(text)) >= 9, text
         assert "◆ python" in text and "tiny-bert on cpu" in text

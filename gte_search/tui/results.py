@@ -50,30 +50,33 @@ class ResultsTable(DataTable[Text]):
         columns = Columns.for_width(width)
         self.clear(columns=True)
         self.marked = None
-        self.add_column(" #")
-        if columns.score:
-            self.add_column("score")
-        self.add_columns("location", "symbol")
-        if columns.kind:
-            self.add_column("kind")
-        for rank, hit in enumerate(hits, start=1):
-            cells = [
-                _rank(rank, marked=False),
-                Text(f"{hit.score:.3f}", style="green"),
-                location_cell(hit, self.labels.get(hit.root), columns.location),
-                Text(_head(inert(hit.symbol or ""), columns.symbol), style="bold"),
-                Text(
-                    _head(f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}", KIND_WIDTH),
-                    style="dim",
-                ),
-            ]
-            if not columns.score:
-                del cells[1]
-            self.add_row(*(cells if columns.kind else cells[:-1]))
+        labels = [" #", *(["score"] if columns.score else []), "location", "symbol"]
+        labels += ["kind"] if columns.kind else []
+        rows = [self._cells(rank, hit, columns) for rank, hit in enumerate(hits, start=1)]
+        # Each column as wide as its widest cell, as DataTable would size it, but at once: it
+        # measures new rows only when next idle, and a screen drawn before that shows every
+        # column as narrow as its header.
+        for position, label in enumerate(labels):
+            widest = max((cells[position].cell_len for cells in rows), default=0)
+            self.add_column(label, width=max(len(label), widest))
+        for cells in rows:
+            self.add_row(*cells)
         if hits:
             row = min(row, len(hits) - 1)
             self.move_cursor(row=row)
             self.mark(row)
+
+    def _cells(self, rank: int, hit: SearchHit, columns: Columns) -> list[Text]:
+        cells = [
+            _rank(rank, marked=False),
+            *([Text(f"{hit.score:.3f}", style="green")] if columns.score else []),
+            location_cell(hit, self.labels.get(hit.root), columns.location),
+            Text(_head(inert(hit.symbol or ""), columns.symbol), style="bold"),
+        ]
+        if columns.kind:
+            kind = f"{'◆' if hit.kind == 'code' else '¶'} {hit.language}"
+            cells.append(Text(_head(kind, KIND_WIDTH), style="dim"))
+        return cells
 
     def labelled(self, hit: SearchHit, text: Text) -> Text:
         """`text` (the preview's title) after the label of `hit`'s root, when it has one."""
