@@ -7,7 +7,7 @@ pipeline), `vector_cache` (FAISS as a cache of SQLite), `retrieval` and `rank` (
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -174,12 +174,15 @@ class SearchIndex:
         options: IndexOptions | None = None,
         *,
         vector_kind: str | None = None,
+        changed: Mapping[Path, Collection[str]] | None = None,
     ) -> IndexReport:
         """Bring the index up to date with `roots`: new and changed files are chunked and
         embedded, unchanged ones kept, vanished ones dropped. Files that could not be read
         are recorded with their reason and listed in the report's `problems`. `vector_kind`
         (one of `config.VECTOR_INDEX_KINDS`) sets the FAISS index type for this and later
-        runs."""
+        runs. `changed` names, per known root, the only paths (files or folders, relative
+        to it) that may have changed since the last update, as a file watcher hears of them:
+        those are looked at instead of walking the whole root."""
         if vector_kind is not None and vector_kind not in VECTOR_INDEX_KINDS:
             raise IndexProblem(f"unknown vector index type {vector_kind!r}")
         with self.writing():
@@ -190,6 +193,7 @@ class SearchIndex:
                 progress or Progress(),
                 options or IndexOptions(),
                 self.directory,
+                changed,
             )
             return run.run(roots, vector_kind)
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from indexer.chunk import Chunk
 from indexer.chunking import CHUNKER_VERSION, chunk_file
 from indexer.languages import language_for
 from indexer.read import SourceText
-from indexer.walk import WalkedFile, WalkProblem, walk
+from indexer.walk import IGNORE_FILES, WalkedFile, WalkProblem, walk, walk_paths
 
 # Chunks of changed files gathered before they are stored: one look-up of the vectors their
 # texts already have, then one transaction per file.
@@ -56,6 +56,14 @@ READ_AHEAD_FILES = 64
 class _WalkedRoot:
     root: Path
     found: list[WalkedFile | WalkProblem]
+    # The paths (files or folders) this walk looked at, when it looked at only some;
+    # known files elsewhere in the root are left as they are.
+    scope: tuple[str, ...] | None = None
+
+    def covers(self, path: str) -> bool:
+        return self.scope is None or any(
+            path == part or path.startswith(part + "/") for part in self.scope
+        )
 
 
 @dataclass
@@ -78,6 +86,7 @@ class Update:
         progress: Progress,
         options: IndexOptions,
         excluded: Path,
+        changed: Mapping[Path, Collection[str]] | None = None,
     ) -> None:
         self.store = store
         self.cache = cache
@@ -85,6 +94,9 @@ class Update:
         self.progress = progress
         self.options = options
         self.excluded = excluded  # the index directory, never indexed itself
+        # Per root, the only paths that may have changed (a watcher's burst); a root not
+        # named, or named with no paths, is walked whole.
+        self.changed = {root.resolve(): paths for root, paths in (changed or {}).items()}
         self.report = IndexReport(embedder.model_id)
         self.timer = StageTimer(self.report.stages)
         # Chunks are priced with the model's own tokenizer, so none is truncated when embedded.
@@ -132,7 +144,7 @@ class Update:
             self.store.mark_interrupted(walked_root.root, True)
             self._update_root(walked_root)
             self.store.mark_interrupted(walked_root.root, False)
-        if known_roots <= {str(w.root) for w in walked}:
+        if known_roots <= {str(w.root) for w in walked if w.scope is None}:
             self.store.set_meta("chunker", CHUNKER_VERSION)
         # Phase 2, for every chunk still without its vector, stored by this run or by one
         # that was interrupted. (The model may still be loading until here: see
@@ -174,6 +186,19 @@ class Update:
             reason = f"root is missing; drop it with: gte-search remove {root}"
             self.report.problems.append(WalkProblem(str(root), reason))
             return None
+        scope = self._scope(root)
+        if scope is not None:
+            with self.timer("walk"):
+                found = [
+                    _storable(item)
+                    for item in walk_paths(
+                        root,
+                        scope,
+                        use_ignore_files=self.options.use_ignore_files,
+                        excluded_paths=(self.excluded,),
+                    )
+                ]
+            return _WalkedRoot(root, found, scope)
         with self.timer("walk"):
             found = [
                 _storable(item)
@@ -188,6 +213,17 @@ class Update:
         ):
             raise IndexProblem(f"{root} holds no files to index")
         return _WalkedRoot(root, found)
+
+    def _scope(self, root: Path) -> tuple[str, ...] | None:
+        """The changed paths to look at instead of walking a known root whole; None to walk
+        it whole (not named, a new root, or an ignore file changed, which can change what
+        any path under it means)."""
+        paths = self.changed.get(root)
+        if not paths or str(root) not in self.store.roots():
+            return None
+        if any(PurePosixPath(path).name in IGNORE_FILES for path in paths):
+            return None
+        return tuple(sorted(paths))
 
     def _update_root(self, walked: _WalkedRoot) -> None:
         report = self.report
@@ -220,7 +256,7 @@ class Update:
             self._apply(root_id, item, state, outcome, known)
             self.progress.advance(1)
         self._store(pending)
-        vanished = set(known) - {item.path for item in found}
+        vanished = {path for path in known if walked.covers(path)} - {item.path for item in found}
         with self.timer("store"):
             removed = self.store.remove_files(root_id, vanished)
         with self.timer("faiss"):

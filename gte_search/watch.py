@@ -163,7 +163,9 @@ class IndexWatcher:
                 # vectors this connection holds in memory are stale.
                 if index.store.data_version() != self._seen_version:
                     index.cache.forget()
-                report = index.update(sorted(affected), embedder, options=self.options)
+                report = index.update(
+                    sorted(affected), embedder, options=self.options, changed=affected
+                )
                 self._seen_version = index.store.data_version()
             finally:
                 index.lock.release()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +124,22 @@ def walk(
     reached through a link inside the root is reached directly anyway.
     """
     root = root.resolve()
+    yield from _walk_folder(root, root, "", [], use_ignore_files, excluded_dirs, excluded_paths)
+
+
+def _walk_folder(
+    root: Path,
+    start: Path,
+    rel_start: str,
+    inherited: list[_IgnoreRules],
+    use_ignore_files: bool,
+    excluded_dirs: frozenset[str],
+    excluded_paths: tuple[Path, ...],
+) -> Iterator[WalkedFile | WalkProblem]:
+    """`walk` from the folder `start` (`rel_start` under `root`), which is reached with the
+    ignore rules `inherited` from the folders above it."""
     skip_real = {p.resolve() for p in excluded_paths}
-    stack: list[tuple[Path, str, list[_IgnoreRules]]] = [(root, "", [])]
+    stack: list[tuple[Path, str, list[_IgnoreRules]]] = [(start, rel_start, inherited)]
     while stack:
         folder, rel_folder, inherited = stack.pop()
         rules = inherited + _read_rules(folder, rel_folder) if use_ignore_files else inherited
@@ -158,6 +172,60 @@ def walk(
                 yield WalkedFile(root, rel, info.st_size, info.st_mtime_ns)
         # Reversed so that popping visits folders in name order.
         stack.extend(reversed(subfolders))
+
+
+def walk_paths(
+    root: Path,
+    rel_paths: Iterable[str],
+    *,
+    use_ignore_files: bool = True,
+    excluded_dirs: frozenset[str] = DEFAULT_EXCLUDED_DIRS,
+    excluded_paths: tuple[Path, ...] = (),
+) -> Iterator[WalkedFile | WalkProblem]:
+    """What `walk(root)` yields at or under each of `rel_paths` (files or folders, '/'-
+    separated), without walking the rest of the root: for a watcher that heard of a few
+    changed paths in a large tree. A path that no longer exists yields nothing."""
+    root = root.resolve()
+    skip_real = {p.resolve() for p in excluded_paths}
+    wanted = sorted({rel.strip("/") for rel in rel_paths} - {""})
+    # A path inside another wanted folder is reached by walking that folder.
+    tops = [rel for rel in wanted if not any(rel.startswith(other + "/") for other in wanted)]
+    for rel in tops:
+        path = root / rel
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if any(path == p or path.is_relative_to(p) for p in skip_real):
+            continue
+        is_dir = stat.S_ISDIR(info.st_mode)
+        if not is_walked(
+            root, rel, is_dir=is_dir, use_ignore_files=use_ignore_files, excluded_dirs=excluded_dirs
+        ):
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            yield WalkProblem(rel, _symlink_reason(path, root), unreadable=False)
+        elif is_dir:
+            inherited = _rules_above(root, rel, use_ignore_files)
+            yield from _walk_folder(
+                root, path, rel, inherited, use_ignore_files, excluded_dirs, excluded_paths
+            )
+        elif stat.S_ISREG(info.st_mode) and path.name not in IGNORE_FILES:
+            yield WalkedFile(root, rel, info.st_size, info.st_mtime_ns)
+
+
+def _rules_above(root: Path, rel_path: str, use_ignore_files: bool) -> list[_IgnoreRules]:
+    """The ignore rules of the folders above `rel_path`, root first, as `walk` holds them
+    when it reaches `rel_path`."""
+    if not use_ignore_files:
+        return []
+    folder, base = root, ""
+    rules = _read_rules(root, "")
+    for name in [part for part in rel_path.split("/") if part][:-1]:
+        base = f"{base}/{name}" if base else name
+        folder = folder / name
+        rules = rules + _read_rules(folder, base)
+    return rules
 
 
 def is_walked(

@@ -88,3 +88,39 @@ def test_an_index_from_an_earlier_chunker_is_rechunked_reusing_vectors(
         assert again.files_changed == first.files_added and again.chunks_embedded == 0
         third = index.update([small_repo], embedder)
         assert third.files_unchanged == first.files_added
+
+
+def test_an_update_told_which_paths_changed_looks_only_at_them(
+    tmp_path: Path, small_repo: Path, embedder: Embedder
+) -> None:
+    # What `watch` and `serve` do after each burst of file events: the rest of a large root
+    # is not walked again, and nothing outside the named paths is touched.
+    root = small_repo.resolve()
+    with SearchIndex.open(tmp_path / "index", create=True) as index:
+        index.update([root], embedder)
+        (root / "pkg" / "retry.py").write_text("def jitter():\n    return 0.5\n")
+        (root / "docs" / "guide.md").write_text("# Guide\n\nNot told about this edit.\n")
+        (root / "pkg" / "extra").mkdir()
+        (root / "pkg" / "extra" / "new.py").write_text("def fresh():\n    return 1\n")
+
+        report = index.update([root], embedder, changed={root: ["pkg/retry.py", "pkg/extra"]})
+        assert (report.files_added, report.files_changed, report.files_removed) == (1, 1, 0)
+        symbols = {h.symbol for h in index.search("jitter fresh", None, 10, mode="lexical")}
+        assert {"jitter", "fresh"} <= symbols
+        assert not index.search("edit", None, 10, mode="lexical")  # guide.md left alone
+
+        shutil.rmtree(root / "pkg")  # a deleted folder arrives as one event
+        report = index.update([root], embedder, changed={root: ["pkg"]})
+        assert report.files_removed == 2
+        assert _indexed_files(index) == {"docs/guide.md"}
+
+        # An ignore file changes what every path means: the root is walked whole.
+        (root / ".gitignore").write_text("*.log\n*.md\n")
+        report = index.update([root], embedder, changed={root: [".gitignore"]})
+        assert report.files_removed == 1 and _indexed_files(index) == set()
+        counts = index.store.counts()
+        assert len(index.vectors) == counts.vectors == counts.chunks
+
+
+def _indexed_files(index: SearchIndex) -> set[str]:
+    return {row[0] for row in index.store.db.execute("SELECT path FROM files")}

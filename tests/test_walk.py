@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from indexer.read import Skipped, SourceText, read_source
-from indexer.walk import WalkedFile, WalkProblem, walk
+from indexer.walk import WalkedFile, WalkProblem, walk, walk_paths
 
 
 def _paths(root: Path, **options: object) -> list[str]:
@@ -40,6 +40,36 @@ def test_gitignore_nested_negation_and_default_excludes(tmp_path: Path) -> None:
         },
     )
     assert _paths(tmp_path) == ["a.py", "keep.log", "sub/b.py", "sub/deeper/local.py"]
+
+
+def test_walking_some_paths_finds_what_the_whole_walk_finds_there(tmp_path: Path) -> None:
+    # A watcher hears of a few paths; looking at them alone must agree with walking the root
+    # (nested ignore rules and negations above them included), for files and folders.
+    _write(
+        tmp_path,
+        {
+            ".gitignore": "*.log\n!keep.log\nsecret/\n",
+            "a.py": "",
+            "debug.log": "",
+            "sub/.gitignore": "*.tmp\n/local.py\n",
+            "sub/b.py": "",
+            "sub/scratch.tmp": "",
+            "sub/local.py": "",
+            "sub/deeper/local.py": "",
+            "sub/deeper/keep.log": "",
+            "sub/deeper/c.py": "",
+            "secret/key.py": "",
+            "node_modules/lib/index.js": "",
+        },
+    )
+    asked = ["sub/deeper", "sub/local.py", "sub/scratch.tmp", "debug.log", "a.py", "secret",
+             "node_modules/lib/index.js", "gone.py", "sub/deeper/c.py"]  # fmt: skip
+    whole = [p for p in _paths(tmp_path) if any(p == a or p.startswith(a + "/") for a in asked)]
+    some = [i.path for i in walk_paths(tmp_path, asked) if isinstance(i, WalkedFile)]
+    assert sorted(some) == whole == ["a.py", "sub/deeper/c.py", "sub/deeper/keep.log",
+                                     "sub/deeper/local.py"]  # fmt: skip
+    no_rules = walk_paths(tmp_path, ["debug.log", "sub/local.py"], use_ignore_files=False)
+    assert sorted(i.path for i in no_rules) == ["debug.log", "sub/local.py"]
 
 
 def test_no_ignore_turns_ignore_files_off(tmp_path: Path) -> None:
