@@ -17,7 +17,7 @@ from gte_search.signals import (
     definition_boosts,
     demoted,
     diversify,
-    doc_factor,
+    documentation_factor,
     fusion_weights,
     path_boosts,
 )
@@ -106,7 +106,7 @@ def rank_hybrid(
     weights = fusion_weights(intent) if "shape" in signals else (1.0, 1.0)
     fused = fuse_by_definition([[i for i, _ in r] for r in rankings], definition_of, weights)
     boosts = [
-        *([definition_boosts(intent, stored)] if "definitions" in signals else []),
+        *([definition_boosts(intent, stored, fused)] if "definitions" in signals else []),
         *([path_boosts(intent, stored)] if "paths" in signals else []),
     ]
     for found_boosts in boosts:
@@ -115,15 +115,15 @@ def rank_hybrid(
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + boost
     # demotion and questions each scale a candidate's score: one pass does both.
     demote = "demotion" in signals
-    doc_weight = doc_factor(intent) if "questions" in signals else 1.0
+    questions = "questions" in signals
     for chunk_id in fused:
         found = stored.get(chunk_id)
         if found is None:
             continue
         if demote and demoted(intent, found):
             fused[chunk_id] *= DEMOTION_FACTOR
-        if found.chunk.kind == "doc":
-            fused[chunk_id] *= doc_weight
+        if questions:
+            fused[chunk_id] *= documentation_factor(intent, found)
     ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     return diversify(ranked, stored) if "diversity" in signals else ranked
 

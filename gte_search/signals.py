@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -30,6 +30,10 @@ DEFINING_FILE_BOOST = 0.3 * UNIT
 REEXPORT_BOOST = 0.6 * UNIT
 # A name defined in more files than this shares the boost among them.
 DEFINITION_FILES_EXPECTED = 2
+# A definition cut into several chunks (a module with a long @moduledoc, a class in parts) is
+# one definition: its best piece gets the boost, each other piece this share of it, so that
+# its pieces cannot fill the top results.
+OTHER_PIECES_SHARE = 0.5
 
 # paths: a query word that names a file's stem or folder (`extractors` → `extract/`) is
 # evidence the file is about it; per distinct word, counted for at most PATH_WORDS_COUNTED.
@@ -58,6 +62,11 @@ DIVERSITY_KINDS = frozenset({"doc"})
 # of behaviour, a symbol) asks for code, and a paragraph that only describes it comes after.
 USER_QUESTION_DOC_FACTOR = 1.6
 OTHER_QUERY_DOC_FACTOR = 0.9
+# ...and code that is mostly its own documentation (an Elixir @moduledoc, a docstring, a run
+# of `///` lines) only describes what the code below it does: for any other query it comes
+# after that code like a document does. It is not lifted for questions: measured on the tune
+# split, lifting it put docstrings above the Markdown paragraph that answers.
+PROSE_SHARE = 0.75
 # The user of the project speaks as I or you; "we" and "our" are its developers ("where do we
 # retry uploads"), who ask about its code.
 _USER_WORDS = frozenset({"i", "im", "ive", "id", "my", "me", "mine", "you", "your"})
@@ -122,6 +131,36 @@ def doc_factor(intent: QueryIntent) -> float:
     return USER_QUESTION_DOC_FACTOR if intent.user_question else OTHER_QUERY_DOC_FACTOR
 
 
+# Comments and doc strings in the common languages: block comments, triple-quoted strings
+# (Python docstrings, Elixir heredocs), and whole lines of //, # (not #include, #[attr]),
+# -- or ;; comments.
+_PROSE = re.compile(
+    r'/\*.*?\*/|""".*?"""|\'\'\'.*?\'\'\'|\(\*.*?\*\)|^[ \t]*(?://|#(?=[\s#]|$)|--|;;).*?$',
+    re.S | re.M,
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def is_mostly_prose(code: str) -> bool:
+    """Whether at least PROSE_SHARE of a code chunk's characters (outside white space) are
+    comments and doc strings."""
+    total = len(code) - sum(code.count(c) for c in " \t\n")
+    if total <= 0:
+        return False
+    found: list[str] = _PROSE.findall(code)
+    prose = sum(len(part) - sum(part.count(c) for c in " \t\n") for part in found)
+    return prose >= PROSE_SHARE * total
+
+
+def documentation_factor(intent: QueryIntent, found: StoredChunk) -> float:
+    """What a chunk's score is multiplied by for being documentation (1 when it is not)."""
+    if found.chunk.kind == "doc":
+        return doc_factor(intent)
+    if not intent.user_question and is_mostly_prose(found.chunk.text):
+        return OTHER_QUERY_DOC_FACTOR
+    return 1.0
+
+
 def fusion_weights(intent: QueryIntent) -> tuple[float, float]:
     """(semantic, lexical) weights for fusing the two rankings."""
     if intent.identifier_like:
@@ -131,8 +170,11 @@ def fusion_weights(intent: QueryIntent) -> tuple[float, float]:
     return 1.0, 1.0
 
 
-def definition_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> dict[int, float]:
-    """Chunk id → boost for defining a named symbol, sharing its file, or re-exporting it."""
+def definition_boosts(
+    intent: QueryIntent, stored: dict[int, StoredChunk], scores: Mapping[int, float]
+) -> dict[int, float]:
+    """Chunk id → boost for defining a named symbol, sharing its file, or re-exporting it.
+    `scores` (the fused scores so far) choose a definition's best piece."""
     if not intent.names:
         return {}
     # A name defined in many files (`toString`, `new`, `String`) says less about which one is
@@ -147,10 +189,19 @@ def definition_boosts(intent: QueryIntent, stored: dict[int, StoredChunk]) -> di
             share[chunk_id] = max(share.get(chunk_id, 0.0), name_share)
         for key in files:
             file_share[key] = max(file_share.get(key, 0.0), name_share)
+    best_piece: dict[tuple[str, str, str | None], int] = {}
+    for chunk_id in sorted(share):
+        found = stored[chunk_id]
+        definition = (found.root, found.chunk.path, found.chunk.symbol)
+        leader = best_piece.get(definition)
+        if leader is None or scores.get(chunk_id, 0.0) > scores.get(leader, 0.0):
+            best_piece[definition] = chunk_id
+    best = set(best_piece.values())
     boosts: dict[int, float] = {}
     for chunk_id, found in stored.items():
         if chunk_id in share:
-            boosts[chunk_id] = DEFINITION_BOOST * share[chunk_id]
+            piece = 1.0 if chunk_id in best else OTHER_PIECES_SHARE
+            boosts[chunk_id] = DEFINITION_BOOST * share[chunk_id] * piece
         elif _file(found) in file_share:
             boosts[chunk_id] = DEFINING_FILE_BOOST * file_share[_file(found)]
         elif intent.identifier_like and _reexports(found, intent.names):

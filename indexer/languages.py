@@ -165,12 +165,21 @@ _BY_NAME: dict[str, str] = {
 }
 
 # Source-like files we have no grammar for: chunked as line windows but still kind "code".
+# Templates and XML-family build and settings files are among them: they are part of the
+# program, not documentation written for its readers.
 # fmt: off
 SOURCE_SUFFIXES = frozenset({
     ".fish", ".ps1", ".bat", ".fs", ".m", ".mm", ".pl", ".pm", ".r", ".erl", ".hrl", ".clj",
     ".cljs", ".nim", ".v", ".sql", ".proto", ".graphql", ".gql", ".tf", ".hcl", ".cmake", ".mk",
     ".gradle", ".groovy", ".vue", ".svelte", ".html", ".htm", ".css", ".scss", ".sass", ".less",
-    ".xml", ".ini", ".cfg",
+    ".xml", ".ini", ".cfg", ".conf", ".cnf", ".properties", ".pro",
+    # templates
+    ".eex", ".heex", ".leex", ".erb", ".haml", ".ejs", ".hbs", ".handlebars", ".mustache",
+    ".jinja", ".jinja2", ".j2", ".twig", ".liquid", ".njk", ".tmpl", ".tpl", ".mako", ".jsp",
+    ".cshtml", ".razor", ".builder", ".rabl",
+    # XML-family project and settings files
+    ".plist", ".xcprivacy", ".entitlements", ".xib", ".storyboard", ".xaml", ".csproj",
+    ".fsproj", ".vbproj", ".props", ".targets", ".resx",
 })
 # fmt: on
 SOURCE_NAMES = frozenset({"makefile", "dockerfile", "justfile", "cmakelists.txt"})

@@ -667,6 +667,10 @@ def test_files_without_a_grammar_become_line_windows() -> None:
     assert max(c.end_line - c.start_line + 1 for c in chunks) <= 60
     assert_faithful(chunks, script)
     assert chunk_file("notes.unknownext", "hello\n")[0].kind == "doc"
+    # A template is part of the program, not documentation for a question to lift.
+    page = "<h1><%= @title %></h1>\n<%= for frame <- @frames do %>\n<li><%= frame %></li>\n"
+    for name in ("debugger.html.eex", "show.html.erb", "index.hbs", "Info.plist"):
+        assert chunk_file(name, page)[0].kind == "code", name
 
 
 @pytest.mark.parametrize(

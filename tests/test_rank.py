@@ -14,6 +14,7 @@ from gte_search.models import resolve_model
 from gte_search.rank import (
     RRF_K,
     fuse_by_definition,
+    rank_hybrid,
     reciprocal_rank_fusion,
     without_overlaps,
 )
@@ -133,7 +134,7 @@ def test_a_name_defined_in_many_files_lifts_each_of_them_less() -> None:
     stored = {n: chunk(n, f"Type{n}.java", f"Type{n}.toString") for n in range(8)}
     stored[8] = chunk(8, "EnumTypeAdapter.java", "EnumTypeAdapter")
     intent = QueryIntent.of("how EnumTypeAdapter uses toString for enum names")
-    boosts = definition_boosts(intent, stored)
+    boosts = definition_boosts(intent, stored, {})
     assert boosts[8] == DEFINITION_BOOST
     assert 0 < boosts[0] <= DEFINITION_BOOST / 4
 
@@ -151,5 +152,22 @@ def test_a_re_export_names_what_it_exports_not_the_module_it_comes_from() -> Non
         "from .retry import RetryPolicy\nfrom .client import Client\n\n__all__ = ['Client']\n",
     )
     stored = {1: StoredChunk(1, "/src", init)}
-    assert definition_boosts(QueryIntent.of("RetryPolicy"), stored) == {1: REEXPORT_BOOST}
-    assert definition_boosts(QueryIntent.of("retry"), stored) == {}
+    assert definition_boosts(QueryIntent.of("RetryPolicy"), stored, {}) == {1: REEXPORT_BOOST}
+    assert definition_boosts(QueryIntent.of("retry"), stored, {}) == {}
+
+
+def test_a_named_definition_cut_in_pieces_lifts_its_best_piece_not_all_of_them() -> None:
+    # A question names `Plug.Parsers`, whose long @moduledoc is cut into four chunks (all with
+    # the module's symbol); the answer is another module's section, first in both lists. The
+    # named module's best piece comes first, and the answer right after it, not after every
+    # piece of the module.
+    def chunk(chunk_id: int, path: str, symbol: str) -> StoredChunk:
+        code = Chunk(path, chunk_id * 20, chunk_id * 20 + 19, "code", "elixir", symbol, "x")
+        return StoredChunk(chunk_id, "/plug", code)
+
+    stored = {n: chunk(n, "lib/plug/parsers.ex", "Plug.Parsers") for n in (1, 2, 3, 4)}
+    stored[5] = chunk(5, "lib/plug/builder.ex", "Plug.Builder")
+    query = "can I run Plug.Parsers only on some routes and skip it on others?"
+    rankings = ([(5, 0.9)], [(5, 9.0), (1, 8.0), (2, 7.0), (3, 6.0), (4, 5.0)])
+    ranked = [i for i, _ in rank_hybrid(query, rankings, stored, signals=("definitions",))]
+    assert ranked == [1, 5, 2, 3, 4]

@@ -15,7 +15,7 @@ from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
 from gte_search.query import make_filters
 from gte_search.rank import RANKING_SIGNALS
-from gte_search.signals import QueryIntent
+from gte_search.signals import QueryIntent, is_mostly_prose
 from gte_search.store import StoredChunk
 from indexer.chunk import Chunk
 
@@ -101,6 +101,52 @@ Each key in the settings file sets one option; unknown keys are reported and ign
 """
 
 
+METHOD_OVERRIDE = '''\
+defmodule Plug.MethodOverride do
+  @moduledoc """
+  This plug overrides the request's `POST` method with the method defined in
+  the `_method` request parameter.
+
+  The `POST` method can be overridden only by these HTTP methods:
+
+    * `PUT`
+    * `PATCH`
+    * `DELETE`
+
+  This plug only replaces the request method if the `_method` request
+  parameter is a string. If the `_method` request parameter is not a string,
+  the request method is not changed.
+
+  > Note: parsing the request body is necessary before running this plug.
+  > Ensure `Plug.Parsers` is placed before this plug in the pipeline.
+  """
+
+  @behaviour Plug
+
+  @allowed_methods ~w(DELETE PUT PATCH)
+
+  def init([]), do: []
+
+  def call(%Plug.Conn{method: "POST", body_params: body_params} = conn, []),
+    do: override_method(conn, body_params)
+
+  def call(%Plug.Conn{} = conn, []), do: conn
+
+  defp override_method(conn, %Plug.Conn.Unfetched{}), do: conn
+
+  defp override_method(%Plug.Conn{} = conn, body_params) do
+    with method when is_binary(method) <- body_params["_method"] || "",
+         method <- String.upcase(method),
+         true <- method in @allowed_methods do
+      %{conn | method: method}
+    else
+      _ -> conn
+    end
+  end
+end
+'''
+
+
 @pytest.fixture(scope="module")
 def ranked(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Iterator[SearchIndex]:
     root = tmp_path_factory.mktemp("signals") / "web"
@@ -112,6 +158,7 @@ def ranked(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Iterat
         "src/response.rs": RESPONSE,
         "docs/responses.md": RESPONSE_DOC,
         "src/lib.rs": LIB,
+        "lib/method_override.ex": METHOD_OVERRIDE,
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +257,35 @@ def test_a_question_in_the_users_voice_finds_the_docs_and_a_description_the_code
         assert without[0].path == "src/config.py"
     description = "choose the settings file from the environment variable or the home folder"
     assert _paths(_search(configured, minilm_dir, description), 2) == ["src/config.py"] * 2
+
+
+def test_a_description_finds_the_code_before_the_modules_own_documentation(
+    ranked: SearchIndex, minilm_dir: Path
+) -> None:
+    # The @moduledoc says in words what the query says; the code that does it comes first.
+    query = "change the request method of a POST to the one a form field asks for"
+    top = _search(ranked, minilm_dir, query)[0]
+    assert top.path == "lib/method_override.ex" and top.symbol == "Plug.MethodOverride.call"
+    without = _search(ranked, minilm_dir, query, signals=_all_but("questions"))[0]
+    assert (without.start_line, without.symbol) == (1, "Plug.MethodOverride")
+
+
+PROSE_CASES = [
+    (METHOD_OVERRIDE.split("  @allowed_methods")[0], True),  # an Elixir @moduledoc heredoc
+    (METHOD_OVERRIDE.split("  @behaviour")[1], False),
+    ('def f(x):\n    """Double x."""\n    return 2 * x\n', False),
+    ('"""The retry policy.\n\nRetries back off\nexponentially."""\nimport time\n', True),
+    ("//! Types and traits for extracting data\n//! from requests.\n//!\nmod path;\n", True),
+    ("#include <stdio.h>\n#include <string.h>\n#define SIZE 4\nint n;\n", False),
+    ("/**\n * Reads JSON from a stream, a token\n * at a time, leniently.\n */\nclass R {\n", True),
+    ("# Parses the route pattern into parts,\n# capturing parameters.\ndef compile(path)\n", True),
+    ("#[derive(Debug)]\n#[must_use]\npub struct Router { routes: Vec<Route> }\n", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("code", "prose"), PROSE_CASES)
+def test_which_code_is_mostly_its_own_documentation(code: str, prose: bool) -> None:
+    assert is_mostly_prose(code) is prose
 
 
 @pytest.mark.parametrize(
