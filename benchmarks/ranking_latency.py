@@ -98,19 +98,30 @@ def write_corpus(root: Path, chunks: int) -> None:
         (folder / f"{rng.choice(WORDS)}_{number}.py").write_text("\n\n".join(functions))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """--chunks and --cache: the size of the synthetic corpus and where it is kept."""
     parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=200)
     parser.add_argument(
         "--cache", type=Path, default=Path.home() / ".cache" / "gte-search-bench" / "latency"
     )
-    args = parser.parse_args()
+
+
+def synthetic_corpus(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(corpus root, index folder) for the arguments, the corpus written if not there yet."""
     home = args.cache / f"{args.chunks}-v{CORPUS_VERSION}"
-    root, index_dir = home / "corpus", home / "index"
-    embedder = HashingEmbedder()
+    root = home / "corpus"
     if not root.exists():
         write_corpus(root, args.chunks)
+    return root.resolve(), home / "index"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_corpus_arguments(parser)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    root, index_dir = synthetic_corpus(args)
+    embedder = HashingEmbedder()
     with SearchIndex.open(index_dir, create=True) as index:
         started = time.perf_counter()
         report = index.update([root], embedder)

@@ -12,26 +12,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
-from ranking_latency import CORPUS_VERSION, HashingEmbedder, write_corpus
+from ranking_latency import HashingEmbedder, add_corpus_arguments, synthetic_corpus
 
 from gte_search.index import SearchIndex
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--chunks", type=int, default=100_000)
+    add_corpus_arguments(parser)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--cache", type=Path, default=Path.home() / ".cache" / "gte-search-bench" / "latency"
-    )
     args = parser.parse_args()
-    home = args.cache / f"{args.chunks}-v{CORPUS_VERSION}"
-    root, index_dir = (home / "corpus").resolve(), home / "index"
+    root, index_dir = synthetic_corpus(args)
     embedder = HashingEmbedder()
-    if not root.exists():
-        write_corpus(root, args.chunks)
     with SearchIndex.open(index_dir, create=True) as index:
         report = index.update([root], embedder)
         edited = min(root.rglob("*.py"))
