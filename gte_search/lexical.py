@@ -76,9 +76,11 @@ def any_of(terms: Sequence[str]) -> str:
 
 def named_symbols(query: str) -> list[str]:
     """Words of the query shaped like a symbol's exact name: `HTTPAdapter`, `retryPolicy`,
-    `send_request`, `Client.send`, or the whole query when it is one word. Plain words
-    (`list`, `status`) and acronyms (`WAL`) in a sentence are English, not names."""
-    words = re.findall(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*", query)
+    `send_request`, `Client.send` (`Value::pointer` is read as `Value.pointer`, the way
+    symbols are stored), or the whole query when it is one word. Plain words (`list`,
+    `status`) and acronyms (`WAL`) in a sentence are English, not names."""
+    found = re.findall(r"[A-Za-z_$][A-Za-z0-9_$]*(?:(?:\.|::)[A-Za-z_$][A-Za-z0-9_$]*)*", query)
+    words = [word.replace("::", ".") for word in found]
     if len(words) == 1:
         return words
     return [word for word in words if _IDENTIFIER_SHAPE.search(word)]
@@ -86,11 +88,26 @@ def named_symbols(query: str) -> list[str]:
 
 def names_symbol(symbol: str | None, names: Sequence[str]) -> bool:
     """Whether a chunk's symbol is one the query names exactly: the whole qualified name
-    (`Client.send`) or its last part (`send`), case-sensitive, since `Open` the function is
-    not `open` the verb."""
+    (`Client.send`), its last part (`send`), or the name without the package it was called
+    by (`chi.RegisterMethod` names `RegisterMethod`); case-sensitive, since `Open` the
+    function is not `open` the verb."""
     if not symbol or not names:
         return False
-    return symbol in names or symbol.rsplit(".", 1)[-1] in names
+    return (
+        symbol in names
+        or symbol.rsplit(".", 1)[-1] in names
+        or any(symbol == unqualified(name) for name in names)
+    )
+
+
+def unqualified(name: str) -> str:
+    """`name` without the lower-case package or module path in front of it, which symbols
+    do not carry: `chi.RegisterMethod` → `RegisterMethod`, `serde_json.from_str` →
+    `from_str`. A class or type in front (`Client.send`) stays."""
+    parts = name.split(".")
+    while len(parts) > 1 and parts[0].islower():
+        parts = parts[1:]
+    return ".".join(parts)
 
 
 # An underscore or dot inside, or an upper-case letter after a lower-case one or before one.

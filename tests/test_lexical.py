@@ -57,6 +57,7 @@ def test_only_identifier_shaped_words_name_symbols() -> None:
     query = "HTTPAdapter Client.send send_request retryPolicy list status WAL Store"
     assert named_symbols(query) == ["HTTPAdapter", "Client.send", "send_request", "retryPolicy"]
     assert named_symbols("send") == ["send"]
+    assert named_symbols("what does Value::pointer return") == ["Value.pointer"]
     assert named_symbols("Store") == ["Store"]
 
 

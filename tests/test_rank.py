@@ -56,6 +56,10 @@ def test_a_symbol_is_named_by_its_full_or_last_name_with_case() -> None:
     assert names_symbol("HTTPAdapter", ["HTTPAdapter"])
     assert not names_symbol("Client.send", ["Client"]) and not names_symbol("Open", ["open"])
     assert not names_symbol(None, ["send"]) and not names_symbol("send", [])
+    # A package in front, as Go and Rust code calls a function, is not part of its symbol.
+    assert names_symbol("RegisterMethod", ["chi.RegisterMethod"])
+    assert names_symbol("from_str", ["serde_json.from_str"])
+    assert not names_symbol("send", ["Client.send"])  # a class in front is
 
 
 @dataclass(frozen=True)
@@ -171,3 +175,35 @@ def test_a_named_definition_cut_in_pieces_lifts_its_best_piece_not_all_of_them()
     rankings = ([(5, 0.9)], [(5, 9.0), (1, 8.0), (2, 7.0), (3, 6.0), (4, 5.0)])
     ranked = [i for i, _ in rank_hybrid(query, rankings, stored, signals=("definitions",))]
     assert ranked == [1, 5, 2, 3, 4]
+
+
+def test_a_function_asked_for_with_its_package_ranks_its_definition_first(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    # Go code calls it `chi.RegisterMethod`; its definition's symbol is `RegisterMethod`.
+    root = tmp_path / "chi"
+    root.mkdir()
+    (root / "tree.go").write_text(
+        "package chi\n\n"
+        "// RegisterMethod adds support for custom HTTP method handlers.\n"
+        "func RegisterMethod(method string) {\n"
+        "\tmethodMap[method] = mALL\n"
+        "}\n"
+    )
+    (root / "CHANGELOG.md").write_text(
+        "# Changelog\n\n"
+        + "\n\n".join(
+            f"## v1.{n}\n\nchi.RegisterMethod: RegisterMethod registers method {n} with chi; "
+            "call chi.RegisterMethod before routing."
+            for n in range(12)
+        )
+    )
+    embedder = Embedder(resolve_model(str(tiny_model), named_by_user=True))
+    with SearchIndex.open(tmp_path / "index", create=True) as index:
+        index.update([root], embedder)
+        hits = index.search("chi.RegisterMethod", embedder, k=5)
+        assert (hits[0].path, hits[0].symbol) == ("tree.go", "RegisterMethod")
+        boosts = definition_boosts(
+            QueryIntent.of("chi.RegisterMethod"), index.store.all_chunks(), {}
+        )
+        assert max(boosts.values()) == DEFINITION_BOOST

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlite_utils
 
-from gte_search.lexical import name_terms, names_symbol
+from gte_search.lexical import name_terms, names_symbol, unqualified
 from gte_search.query import SearchFilters
 from gte_search.store import schema
 from gte_search.store.filters import matching_chunk_ids
@@ -113,8 +113,10 @@ class SearchReads:
         match = " OR ".join(f'symbol : "{term}"' for term in sorted(terms))
         # The exact check in SQL too (GLOB is case-sensitive, and names are identifiers, so
         # they hold no GLOB syntax): a common word matches many symbols' parts.
-        exact = " OR ".join(["c.symbol = ?", "c.symbol GLOB ?"] * len(names))
-        exact_params = [p for name in names for p in (name, f"*.{name.rsplit('.', 1)[-1]}")]
+        exact = " OR ".join(["c.symbol IN (?, ?)", "c.symbol GLOB ?"] * len(names))
+        exact_params = [
+            p for name in names for p in (name, unqualified(name), f"*.{name.rsplit('.', 1)[-1]}")
+        ]
         rows = self.db.execute(
             f"SELECT c.id, c.symbol FROM {schema.FTS_TABLE} f JOIN chunks c ON c.id = f.rowid "
             f"WHERE {schema.FTS_TABLE} MATCH ? AND c.kind = 'code' AND ({exact}) ORDER BY c.id",
