@@ -10,6 +10,7 @@ them the same way. Tiny paragraphs join the next one in the same section.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -88,6 +89,7 @@ def _blocks(rows: list[str], language: str) -> list[_Block]:
             row += 1
             continue
         level, title, last = heading
+        title = plain_title(title)
         close(row - 1)
         while headings and headings[-1][0] >= level:
             headings.pop()
@@ -139,6 +141,29 @@ def _heading(
         level = rst_styles.setdefault(style, len(rst_styles) + 1)
         return level, title, last
     return None
+
+
+# Markup a heading can carry that says nothing to a reader of the heading path: HTML tags
+# (a logo's alt text stays), Markdown images (badges), links (their text stays), entities.
+_IMG_ALT = re.compile(r"<img\b[^>]*?\balt=([\"'])(.*?)\1[^>]*>", re.I)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_IMAGE = re.compile(r"\[?!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])?(?:\]\([^)]*\)|\]\[[^\]]*\])?")
+_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_IMAGE_ALT = re.compile(r"!\[([^\]]*)\]")
+
+
+def plain_title(title: str) -> str:
+    """A heading's text without markup (`<img alt="chi" src=...>` → `chi`, `Serde JSON
+    [![Build Status]][actions]` → `Serde JSON`); an image's alt text when nothing else is
+    left. The heading path is embedded with every paragraph under it and shown with each
+    hit."""
+    text = _IMG_ALT.sub(r" \2 ", title)
+    text = _TAG.sub(" ", text)
+    text = _IMAGE.sub(" ", text)
+    text = _LINK.sub(r"\1", text)
+    text = " ".join(html.unescape(text).split())
+    alts = " ".join(alt for alt in _IMAGE_ALT.findall(title) if alt.strip())
+    return text or alts or title
 
 
 def _merge(lines: Lines, blocks: list[_Block], max_tokens: int) -> list[_Block]:

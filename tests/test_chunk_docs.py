@@ -109,6 +109,23 @@ def test_markdown_paragraphs_carry_their_heading_path() -> None:
     assert_faithful(chunks, README)
 
 
+def test_headings_lose_their_logos_badges_and_links() -> None:
+    # What a project's README often opens with: the heading path shows and embeds words.
+    text = (
+        '# <img alt="chi" src="https://cdn.example.org/chi.svg" width="220" />\n\n'
+        "Intro paragraph of the router, long enough to stand alone as a chunk.\n\n"
+        "## Serde JSON &emsp; [![Build Status]][actions] [![Latest Version]][crates.io]\n\n"
+        "Parsing paragraph, long enough to stand alone as a chunk of its own here.\n\n"
+        "### Install with [pip](https://pip.pypa.io)\n\n"
+        "Install paragraph, long enough to stand alone as a chunk of its own too.\n"
+    )
+    assert [c.symbol for c in chunk_file("README.md", text)] == [
+        "chi",
+        "chi > Serde JSON",
+        "chi > Serde JSON > Install with pip",
+    ]
+
+
 def test_a_fenced_block_is_never_split_at_its_blank_lines() -> None:
     intro = "Long introduction. " * 40  # too long to absorb the block
     text = f"# Demo\n\n{intro}\n\n~~~python\ndef a():\n    pass\n\n\ndef b():\n    pass\n~~~\n"
