@@ -62,10 +62,8 @@ DIVERSITY_KINDS = frozenset({"doc"})
 # of behaviour, a symbol) asks for code, and a paragraph that only describes it comes after.
 USER_QUESTION_DOC_FACTOR = 1.6
 OTHER_QUERY_DOC_FACTOR = 0.9
-# ...and code that is mostly its own documentation (an Elixir @moduledoc, a docstring, a run
-# of `///` lines) only describes what the code below it does: for any other query it comes
-# after that code like a document does. It is not lifted for questions: measured on the tune
-# split, lifting it put docstrings above the Markdown paragraph that answers.
+# Code that is mostly its own documentation (an Elixir @moduledoc, a docstring, a run of `///`
+# lines) counts as documentation: many projects answer their users' questions there.
 PROSE_SHARE = 0.75
 # The user of the project speaks as I or you; "we" and "our" are its developers ("where do we
 # retry uploads"), who ask about its code.
@@ -153,11 +151,10 @@ def is_mostly_prose(code: str) -> bool:
 
 
 def documentation_factor(intent: QueryIntent, found: StoredChunk) -> float:
-    """What a chunk's score is multiplied by for being documentation (1 when it is not)."""
-    if found.chunk.kind == "doc":
+    """What a chunk's score is multiplied by for being documentation (1 when it is not): a
+    paragraph of a document, or code that is mostly comments and doc strings."""
+    if found.chunk.kind == "doc" or is_mostly_prose(found.chunk.text):
         return doc_factor(intent)
-    if not intent.user_question and is_mostly_prose(found.chunk.text):
-        return OTHER_QUERY_DOC_FACTOR
     return 1.0
 
 

@@ -15,7 +15,13 @@ from gte_search.index import SearchIndex
 from gte_search.models import resolve_model
 from gte_search.query import make_filters
 from gte_search.rank import RANKING_SIGNALS
-from gte_search.signals import QueryIntent, is_mostly_prose
+from gte_search.signals import (
+    OTHER_QUERY_DOC_FACTOR,
+    USER_QUESTION_DOC_FACTOR,
+    QueryIntent,
+    documentation_factor,
+    is_mostly_prose,
+)
 from gte_search.store import StoredChunk
 from indexer.chunk import Chunk
 
@@ -281,6 +287,20 @@ PROSE_CASES = [
     ("# Parses the route pattern into parts,\n# capturing parameters.\ndef compile(path)\n", True),
     ("#[derive(Debug)]\n#[must_use]\npub struct Router { routes: Vec<Route> }\n", False),
 ]  # fmt: skip
+
+
+def test_code_that_is_mostly_documentation_counts_as_documentation_both_ways() -> None:
+    # Elixir, Go and Rust projects answer their users in @moduledoc and doc comments.
+    def chunk(text: str) -> StoredChunk:
+        return StoredChunk(1, "/plug", Chunk("lib/m.ex", 1, 20, "code", "elixir", "M", text))
+
+    moduledoc = chunk(METHOD_OVERRIDE.split("  @allowed_methods")[0])
+    function = chunk(METHOD_OVERRIDE.split("  @behaviour")[1])
+    question = QueryIntent.of("how do I make a form submit a DELETE request?")
+    description = QueryIntent.of("change the request method of a POST to a form field's")
+    assert documentation_factor(question, moduledoc) == USER_QUESTION_DOC_FACTOR
+    assert documentation_factor(description, moduledoc) == OTHER_QUERY_DOC_FACTOR
+    assert documentation_factor(question, function) == documentation_factor(description, function)
 
 
 @pytest.mark.parametrize(("code", "prose"), PROSE_CASES)
