@@ -47,6 +47,9 @@ from indexer.walk import IGNORE_FILES, WalkedFile, WalkProblem, walk, walk_paths
 STORE_GROUP_CHUNKS = 256
 # GTE models are trained on 512-token inputs; longer chunks would be truncated by the model.
 CHUNK_TOKEN_BUDGET = 512
+# A watcher's burst naming more paths than this (a branch switch) walks the whole root: one
+# walk is cheaper than looking up each path's ignore rules.
+SCOPED_WALK_MAX_PATHS = 500
 # Files read and chunked ahead of the one being stored, in a background thread; 0 turns the
 # overlap off.
 READ_AHEAD_FILES = 64
@@ -216,10 +219,10 @@ class Update:
 
     def _scope(self, root: Path) -> tuple[str, ...] | None:
         """The changed paths to look at instead of walking a known root whole; None to walk
-        it whole (not named, a new root, or an ignore file changed, which can change what
-        any path under it means)."""
+        it whole (not named, a new root, too many paths, or an ignore file changed, which can
+        change what any path under it means)."""
         paths = self.changed.get(root)
-        if not paths or str(root) not in self.store.roots():
+        if not paths or len(paths) > SCOPED_WALK_MAX_PATHS or str(root) not in self.store.roots():
             return None
         if any(PurePosixPath(path).name in IGNORE_FILES for path in paths):
             return None

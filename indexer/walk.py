@@ -187,9 +187,9 @@ def walk_paths(
     changed paths in a large tree. A path that no longer exists yields nothing."""
     root = root.resolve()
     skip_real = {p.resolve() for p in excluded_paths}
-    wanted = sorted({rel.strip("/") for rel in rel_paths} - {""})
+    wanted = {rel.strip("/") for rel in rel_paths} - {""}
     # A path inside another wanted folder is reached by walking that folder.
-    tops = [rel for rel in wanted if not any(rel.startswith(other + "/") for other in wanted)]
+    tops = sorted(rel for rel in wanted if not wanted.intersection(_folders_above(rel)))
     for rel in tops:
         path = root / rel
         try:
@@ -212,6 +212,11 @@ def walk_paths(
             )
         elif stat.S_ISREG(info.st_mode) and path.name not in IGNORE_FILES:
             yield WalkedFile(root, rel, info.st_size, info.st_mtime_ns)
+
+
+def _folders_above(rel_path: str) -> list[str]:
+    parts = rel_path.split("/")
+    return ["/".join(parts[:depth]) for depth in range(1, len(parts))]
 
 
 def _rules_above(root: Path, rel_path: str, use_ignore_files: bool) -> list[_IgnoreRules]:
