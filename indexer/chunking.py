@@ -11,7 +11,7 @@ from indexer.windows import chunk_lines
 
 # Bumped whenever chunk boundaries, symbols or languages change, so that an index made by an
 # earlier version re-chunks its files (vectors of unchanged texts are reused) on its next run.
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
 
 def chunk_file(

@@ -513,6 +513,13 @@ def test_every_chunk_fits_the_real_tokenizer(
         ("box.cpp", "Box::~Box() {}", "Box.~Box"),
         ("set.go", "package set\n\nfunc (s *Set[K]) Add(k K) {\n}", "Set.Add"),
         ("cb.h", "typedef int (*callback_t)(int);", "callback_t"),
+        # A function-like macro is asked for by name like a function (cJSON_ArrayForEach).
+        (
+            "cJSON.h",
+            "#define cJSON_ArrayForEach(e, a) for (e = a; e; e = e->next)",
+            "cJSON_ArrayForEach",
+        ),  # noqa: E501
+        ("compile.h", "#define FMT_COMPILE(s) FMT_STRING_IMPL(s, explicit)", "FMT_COMPILE"),
         ("bar.rb", "class Foo::Bar\n  X = 1\nend", "Foo.Bar"),
         ("lib.rs", "impl<T: Clone> From<Vec<T>> for Stack<T> {\n}", "Stack"),
     ],

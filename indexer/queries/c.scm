@@ -5,3 +5,6 @@
 (union_specifier name: (_) @name body: (_)) @def
 (enum_specifier name: (_) @name body: (_)) @def
 (type_definition declarator: (_) @name) @def
+; A function-like macro is used and asked for like a function; object-like macros are not
+; definitions (a header holds hundreds).
+(preproc_function_def name: (identifier) @name) @def

@@ -6,3 +6,5 @@
 (struct_specifier name: (_) @name body: (_)) @container
 (class_specifier name: (_) @name body: (_)) @container
 (namespace_definition name: (_) @name body: (_)) @container
+; Function-like macros: see c.scm.
+(preproc_function_def name: (identifier) @name) @def
