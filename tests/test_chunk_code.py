@@ -518,7 +518,7 @@ def test_every_chunk_fits_the_real_tokenizer(
             "cJSON.h",
             "#define cJSON_ArrayForEach(e, a) for (e = a; e; e = e->next)",
             "cJSON_ArrayForEach",
-        ),  # noqa: E501
+        ),
         ("compile.h", "#define FMT_COMPILE(s) FMT_STRING_IMPL(s, explicit)", "FMT_COMPILE"),
         ("bar.rb", "class Foo::Bar\n  X = 1\nend", "Foo.Bar"),
         ("lib.rs", "impl<T: Clone> From<Vec<T>> for Stack<T> {\n}", "Stack"),
