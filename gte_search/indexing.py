@@ -40,7 +40,7 @@ from indexer.chunk import Chunk
 from indexer.chunking import CHUNKER_VERSION, chunk_file
 from indexer.languages import language_for
 from indexer.read import SourceText
-from indexer.walk import IGNORE_FILES, WalkedFile, WalkProblem, walk, walk_paths
+from indexer.walk import IGNORE_FILES, WalkedFile, WalkProblem, is_inside, walk, walk_paths
 
 # Chunks of changed files gathered before they are stored: one look-up of the vectors their
 # texts already have, then one transaction per file.
@@ -61,12 +61,10 @@ class _WalkedRoot:
     found: list[WalkedFile | WalkProblem]
     # The paths (files or folders) this walk looked at, when it looked at only some;
     # known files elsewhere in the root are left as they are.
-    scope: tuple[str, ...] | None = None
+    scope: frozenset[str] | None = None
 
     def covers(self, path: str) -> bool:
-        return self.scope is None or any(
-            path == part or path.startswith(part + "/") for part in self.scope
-        )
+        return self.scope is None or is_inside(path, self.scope)
 
 
 @dataclass
@@ -189,35 +187,22 @@ class Update:
             reason = f"root is missing; drop it with: gte-search remove {root}"
             self.report.problems.append(WalkProblem(str(root), reason))
             return None
-        scope = self._scope(root)
-        if scope is not None:
-            with self.timer("walk"):
-                found = [
-                    _storable(item)
-                    for item in walk_paths(
-                        root,
-                        scope,
-                        use_ignore_files=self.options.use_ignore_files,
-                        excluded_paths=(self.excluded,),
-                    )
-                ]
-            return _WalkedRoot(root, found, scope)
+        scope = self._scope(root)  # None for a new root, so the check below sees it whole
+        honour, excluded = self.options.use_ignore_files, (self.excluded,)
         with self.timer("walk"):
-            found = [
-                _storable(item)
-                for item in walk(
-                    root,
-                    use_ignore_files=self.options.use_ignore_files,
-                    excluded_paths=(self.excluded,),
-                )
-            ]
+            items = (
+                walk(root, use_ignore_files=honour, excluded_paths=excluded)
+                if scope is None
+                else walk_paths(root, scope, use_ignore_files=honour, excluded_paths=excluded)
+            )
+            found = [_storable(item) for item in items]
         if str(root) not in self.store.roots() and not any(
             isinstance(item, WalkedFile) for item in found
         ):
             raise IndexProblem(f"{root} holds no files to index")
-        return _WalkedRoot(root, found)
+        return _WalkedRoot(root, found, scope)
 
-    def _scope(self, root: Path) -> tuple[str, ...] | None:
+    def _scope(self, root: Path) -> frozenset[str] | None:
         """The changed paths to look at instead of walking a known root whole; None to walk
         it whole (not named, a new root, too many paths, or an ignore file changed, which can
         change what any path under it means)."""
@@ -226,7 +211,7 @@ class Update:
             return None
         if any(PurePosixPath(path).name in IGNORE_FILES for path in paths):
             return None
-        return tuple(sorted(paths))
+        return frozenset(paths)
 
     def _update_root(self, walked: _WalkedRoot) -> None:
         report = self.report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,9 +187,9 @@ def walk_paths(
     changed paths in a large tree. A path that no longer exists yields nothing."""
     root = root.resolve()
     skip_real = {p.resolve() for p in excluded_paths}
-    wanted = {rel.strip("/") for rel in rel_paths} - {""}
+    wanted = frozenset(rel.strip("/") for rel in rel_paths) - {""}
     # A path inside another wanted folder is reached by walking that folder.
-    tops = sorted(rel for rel in wanted if not wanted.intersection(_folders_above(rel)))
+    tops = sorted(rel for rel in wanted if not is_inside(rel, wanted, strictly=True))
     for rel in tops:
         path = root / rel
         try:
@@ -199,38 +199,25 @@ def walk_paths(
         if any(path == p or path.is_relative_to(p) for p in skip_real):
             continue
         is_dir = stat.S_ISDIR(info.st_mode)
-        if not is_walked(
-            root, rel, is_dir=is_dir, use_ignore_files=use_ignore_files, excluded_dirs=excluded_dirs
-        ):
+        rules = _rules_reaching(root, rel, is_dir, use_ignore_files, excluded_dirs)
+        if rules is None:
             continue
         if stat.S_ISLNK(info.st_mode):
             yield WalkProblem(rel, _symlink_reason(path, root), unreadable=False)
         elif is_dir:
-            inherited = _rules_above(root, rel, use_ignore_files)
             yield from _walk_folder(
-                root, path, rel, inherited, use_ignore_files, excluded_dirs, excluded_paths
+                root, path, rel, rules, use_ignore_files, excluded_dirs, excluded_paths
             )
         elif stat.S_ISREG(info.st_mode) and path.name not in IGNORE_FILES:
             yield WalkedFile(root, rel, info.st_size, info.st_mtime_ns)
 
 
-def _folders_above(rel_path: str) -> list[str]:
+def is_inside(rel_path: str, paths: Set[str], *, strictly: bool = False) -> bool:
+    """Whether `rel_path` is one of `paths` (unless `strictly`) or lies in a folder among
+    them: a set look-up per folder above it, however many paths there are."""
     parts = rel_path.split("/")
-    return ["/".join(parts[:depth]) for depth in range(1, len(parts))]
-
-
-def _rules_above(root: Path, rel_path: str, use_ignore_files: bool) -> list[_IgnoreRules]:
-    """The ignore rules of the folders above `rel_path`, root first, as `walk` holds them
-    when it reaches `rel_path`."""
-    if not use_ignore_files:
-        return []
-    folder, base = root, ""
-    rules = _read_rules(root, "")
-    for name in [part for part in rel_path.split("/") if part][:-1]:
-        base = f"{base}/{name}" if base else name
-        folder = folder / name
-        rules = rules + _read_rules(folder, base)
-    return rules
+    folders = ("/".join(parts[:depth]) for depth in range(1, len(parts)))
+    return (not strictly and rel_path in paths) or any(folder in paths for folder in folders)
 
 
 def is_walked(
@@ -244,6 +231,14 @@ def is_walked(
     """Whether `walk(root)` would reach `rel_path` ('/'-separated, relative to `root`): no
     excluded folder on the way, no ignore rule (read from disk now) leaving it or a folder
     above it out. For watchers, which hear of single paths rather than walking."""
+    return _rules_reaching(root, rel_path, is_dir, use_ignore_files, excluded_dirs) is not None
+
+
+def _rules_reaching(
+    root: Path, rel_path: str, is_dir: bool, use_ignore_files: bool, excluded_dirs: frozenset[str]
+) -> list[_IgnoreRules] | None:
+    """The ignore rules `walk` holds when it reaches `rel_path` (those of the folders above
+    it, root first), or None when it never reaches it."""
     rules: list[_IgnoreRules] = []
     folder, base = root, ""
     parts = [part for part in rel_path.split("/") if part]
@@ -253,8 +248,8 @@ def is_walked(
         rel = f"{base}/{name}" if base else name
         node_is_dir = is_dir if depth == len(parts) - 1 else True
         if node_is_dir and name in excluded_dirs:
-            return False
+            return None
         if _is_ignored(rules, rel, node_is_dir):
-            return False
+            return None
         folder, base = folder / name, rel
-    return bool(parts)
+    return rules if parts else None
