@@ -124,11 +124,6 @@ def _is_user_question(query: str) -> bool:
     )
 
 
-def doc_factor(intent: QueryIntent) -> float:
-    """What a documentation chunk's score is multiplied by for this query."""
-    return USER_QUESTION_DOC_FACTOR if intent.user_question else OTHER_QUERY_DOC_FACTOR
-
-
 # Comments and doc strings in the common languages: block comments, triple-quoted strings
 # (Python docstrings, Elixir heredocs), and whole lines of //, # (not #include, #[attr]),
 # -- or ;; comments.
@@ -138,7 +133,9 @@ _PROSE = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=65536)
+# Keyed by whole chunk texts: enough for the candidates of the last few dozen searches (the
+# same chunks come back as a query is typed) without holding a large index's texts.
+@functools.lru_cache(maxsize=4096)
 def is_mostly_prose(code: str) -> bool:
     """Whether at least PROSE_SHARE of a code chunk's characters (outside white space) are
     comments and doc strings."""
@@ -153,9 +150,9 @@ def is_mostly_prose(code: str) -> bool:
 def documentation_factor(intent: QueryIntent, found: StoredChunk) -> float:
     """What a chunk's score is multiplied by for being documentation (1 when it is not): a
     paragraph of a document, or code that is mostly comments and doc strings."""
-    if found.chunk.kind == "doc" or is_mostly_prose(found.chunk.text):
-        return doc_factor(intent)
-    return 1.0
+    if found.chunk.kind != "doc" and not is_mostly_prose(found.chunk.text):
+        return 1.0
+    return USER_QUESTION_DOC_FACTOR if intent.user_question else OTHER_QUERY_DOC_FACTOR
 
 
 def fusion_weights(intent: QueryIntent) -> tuple[float, float]:
